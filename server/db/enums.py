@@ -1,0 +1,106 @@
+"""Value sets stored in the database; the GraphQL enums are built from these."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CompanyKind(enum.StrEnum):
+    INSURER = "insurer"
+    PARTNER = "partner"
+
+
+class UserKind(enum.StrEnum):
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+class DamageType(enum.StrEnum):
+    WATER = "water"
+    FIRE = "fire"
+    STORM = "storm"
+    BURGLARY = "burglary"
+    FLOOD = "flood"
+    GLASS = "glass"
+    OTHER = "other"
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    CLOSED = "closed"
+
+
+class CompensationDecision(enum.StrEnum):
+    NONE = "none"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    MORE_INFORMATION_NEEDED = "more_information_needed"
+
+
+class ContactRole(enum.StrEnum):
+    POLICYHOLDER = "policyholder"
+    CONTACT_PERSON = "contact_person"
+    OTHER = "other"
+
+
+class TaskKind(enum.StrEnum):
+    MAIN_INSPECTION = "main_inspection"
+    PROJECT_MANAGEMENT = "project_management"
+    REPAIR = "repair"
+
+
+class TaskStatus(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    STARTED = "started"
+    COMPLETED = "completed"
+    APPROVED = "approved"
+
+
+class DocumentType(enum.StrEnum):
+    INSPECTION_REPORT = "inspection_report"
+    CUSTOMER_SETTLEMENT_REPORT = "customer_settlement_report"
+    OTHER = "other"
+    CUSTOMER_UPLOAD = "customer_upload"
+
+
+class MessageDirection(enum.StrEnum):
+    TO_CUSTOMER = "to_customer"
+    FROM_CUSTOMER = "from_customer"
+
+
+class FeedEventType(enum.StrEnum):
+    """What happened on a case. The first 19 are the ones a customer's feed filter can select."""
+
+    CALL_HISTORY = "call_history"
+    INSPECTOR_ASSIGNED = "inspector_assigned"
+    MAIN_INSPECTION_STARTED = "main_inspection_started"
+    MAIN_INSPECTION_COMPLETED = "main_inspection_completed"
+    COMPENSATION_DECISION = "compensation_decision"
+    TASK_STARTED_OR_ENDED = "task_started_or_ended"
+    CASE_CLOSED = "case_closed"
+    MAIN_INSPECTION_OFFICE_CHANGED = "main_inspection_office_changed"
+    NEW_TASKS_ADDED = "new_tasks_added"
+    REPAIR_TASK_RESPONSIBLE_CHANGED = "repair_task_responsible_changed"
+    REPAIR_TASK_OFFICE_CHANGED = "repair_task_office_changed"
+    CASE_REOPENED = "case_reopened"
+    PROJECT_MANAGER_CHANGED = "project_manager_changed"
+    PROJECT_MANAGEMENT_OFFICE_CHANGED = "project_management_office_changed"
+    CUSTOMER_MEETING_TIME_CHANGED = "customer_meeting_time_changed"
+    REPAIR_TASK_SCHEDULE_CHANGED = "repair_task_schedule_changed"
+    COMMUNICATION_TO_CUSTOMER = "communication_to_customer"
+    DOCUMENT_SHARED = "document_shared"
+    DOCUMENT_SHARING_REVOKED = "document_sharing_revoked"
+    # Internal events: staff and partners see them, no customer filter selects them.
+    CASE_CREATED = "case_created"
+    CASE_UPDATED = "case_updated"
+    CASE_PUT_ON_HOLD = "case_put_on_hold"
+    TASK_REMOVED = "task_removed"
+    TASK_APPROVED = "task_approved"
+    DOCUMENT_UPLOADED = "document_uploaded"
+    MESSAGE_FROM_CUSTOMER = "message_from_customer"
+    COMMENT_ADDED = "comment_added"
+
+
+CUSTOMER_FILTERABLE_EVENTS: tuple[FeedEventType, ...] = tuple(FeedEventType)[:19]

@@ -1,0 +1,330 @@
+"""SQLAlchemy 2 typed models: the tables of a claims portal.
+
+Every row that belongs to a portal carries `insurer_id`, the insurer company that owns
+the portal; every query a principal can cause is scoped by it (see permissions.scopes).
+Ids are bigint identities: feed entries and messages are ordered by id, which is the
+commit-independent, gap-tolerant sequence their cursors use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from server.db.enums import (
+    CaseStatus,
+    CompanyKind,
+    CompensationDecision,
+    ContactRole,
+    DamageType,
+    DocumentType,
+    FeedEventType,
+    MessageDirection,
+    TaskKind,
+    TaskStatus,
+    UserKind,
+)
+
+Money = Numeric(14, 2)
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    """A VARCHAR column with a CHECK constraint: adding a value is a cheap migration."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=True,
+        length=48,
+        values_callable=lambda members: [member.value for member in members],
+        name=f"ck_{kind.__name__.lower()}",
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _pk() -> Mapped[int]:
+    return mapped_column(BigInteger, primary_key=True, autoincrement=True)
+
+
+def _created() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _insurer() -> Mapped[int]:
+    return mapped_column(ForeignKey("companies.id"), nullable=False, index=True)
+
+
+class Company(Base):
+    """An insurer (owns a portal) or a partner company working in an insurer's portal."""
+
+    __tablename__ = "companies"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'insurer' AND insurer_id IS NULL) OR (kind = 'partner' AND insurer_id IS NOT NULL)",
+            name="ck_companies_portal",
+        ),
+    )
+
+    id: Mapped[int] = _pk()
+    kind: Mapped[CompanyKind] = mapped_column(_enum(CompanyKind))
+    # The portal a partner company works in; NULL for insurers (their portal is themselves).
+    insurer_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    org_number: Mapped[str | None] = mapped_column(String(40))
+    # Insurer-only portal settings.
+    default_budget_approval_limit: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[dt.datetime] = _created()
+
+    @property
+    def portal_id(self) -> int:
+        return self.insurer_id if self.insurer_id is not None else self.id
+
+
+class Office(Base):
+    """A location of a company; tasks are assigned to offices, then to people in them."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    services: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
+    available_for_new_tasks: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class User(Base):
+    """A person who signs in with email and password: insurer staff or a partner employee."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("authority_level BETWEEN 1 AND 6", name="ck_users_authority_level"),
+    )
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    kind: Mapped[UserKind] = mapped_column(_enum(UserKind))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    authority_level: Mapped[int] = mapped_column(Integer, server_default="1")
+    external_case_handler_eligible: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    budget_approval_limit: Mapped[Decimal | None] = mapped_column(Money)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Case(Base):
+    """A claim: the unit everyone collaborates on."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("insurer_id", "number", name="uq_cases_insurer_number"),
+        Index("ix_cases_insurer_created", "insurer_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    number: Mapped[str] = mapped_column(String(40))
+    claim_number: Mapped[str | None] = mapped_column(String(60))
+    damage_type: Mapped[DamageType] = mapped_column(_enum(DamageType))
+    description: Mapped[str | None] = mapped_column(Text)
+    street: Mapped[str] = mapped_column(String(200))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(100))
+    damage_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), server_default="open")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    compensation_decision: Mapped[CompensationDecision] = mapped_column(
+        _enum(CompensationDecision), server_default="none"
+    )
+    case_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+    external_case_handler_office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offices.id"), index=True
+    )
+    external_case_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = _created()
+    updated_at: Mapped[dt.datetime] = _created()
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseContact(Base):
+    """A person on the customer side of a case."""
+
+    __tablename__ = "case_contacts"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ContactRole] = mapped_column(_enum(ContactRole))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Task(Base):
+    """Work on a case, done by an office and a responsible person in it."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus), server_default="new")
+    scheduled_start: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_end: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    customer_meeting_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    budget_estimate: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Document(Base):
+    """A file on a case (optionally on one of its tasks); bytes live in server.storage."""
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    type: Mapped[DocumentType] = mapped_column(_enum(DocumentType))
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
+    shared_with_customer: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class FeedEntry(Base):
+    """One event on a case's news feed, with who did it and a typed payload."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (Index("ix_feed_entries_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    type: Mapped[FeedEventType] = mapped_column(_enum(FeedEventType))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Message(Base):
+    """Customer chat: a message to or from the customer on one case."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_case_id_id", "case_id", "id"),
+        CheckConstraint(
+            "(author_user_id IS NULL) <> (author_contact_id IS NULL)", name="ck_messages_one_author"
+        ),
+    )
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    direction: Mapped[MessageDirection] = mapped_column(_enum(MessageDirection))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    read_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class Comment(Base):
+    """An internal comment: staff and partners only, never shown to a customer."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class CustomerAccessGrant(Base):
+    """Access to one case's customer page for one contact, by a secret link token."""
+
+    __tablename__ = "customer_access_grants"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("case_contacts.id", ondelete="CASCADE"), index=True
+    )
+    # sha256 of the link token: a leaked database does not leak working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = _created()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    login_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ApiKey(Base):
+    """A key for an integration client: the insurer's own systems or a partner company's."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
+    created_at: Mapped[dt.datetime] = _created()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,67 @@
+"""Configuration, read from the environment (and a `.env` file) by pydantic-settings."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEGABYTE = 1024 * 1024
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("casegraph"))
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told from outside. Unset means a sensible local default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: an embedded PostgreSQL in the data folder.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for pub/sub shared by processes. Unset: in-process broker.",
+    )
+    casegraph_data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the embedded database, uploaded files and the signing key.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs bearer tokens. Unset: generated once into the data folder.",
+    )
+    token_ttl_seconds: int = 12 * 3600
+    max_upload_bytes: int = 30 * MEGABYTE
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.casegraph_data_dir
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def signing_key(self) -> str:
+        """The token signing key; every worker of one data folder shares the generated one."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            candidate = secrets.token_urlsafe(48)
+            try:
+                with path.open("x") as handle:  # "x": the first worker to start wins
+                    handle.write(candidate)
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text().strip()
