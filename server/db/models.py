@@ -83,7 +83,8 @@ class Company(Base):
     __tablename__ = "companies"
     __table_args__ = (
         CheckConstraint(
-            "(kind = 'insurer' AND insurer_id IS NULL) OR (kind = 'partner' AND insurer_id IS NOT NULL)",
+            "(kind = 'insurer' AND insurer_id IS NULL)"
+            " OR (kind = 'partner' AND insurer_id IS NOT NULL)",
             name="ck_companies_portal",
         ),
     )
@@ -233,6 +234,7 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64))
     uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
     shared_with_customer: Mapped[bool] = mapped_column(Boolean, server_default="false")

@@ -1,0 +1,81 @@
+"""Who is asking: the principal every rule and scope is evaluated for."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"
+    PARTNER = "partner"
+    CUSTOMER = "customer"
+    INTEGRATION = "integration"
+
+
+class Scope(enum.StrEnum):
+    """What an API key may do. A key acts for its company and never beyond its portal."""
+
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    BUDGETS_READ = "budgets:read"
+    MESSAGES_READ = "messages:read"
+    MESSAGES_WRITE = "messages:write"
+    COMMENTS_READ = "comments:read"
+    COMMENTS_WRITE = "comments:write"
+    DOCUMENTS_WRITE = "documents:write"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A signed-in caller. `insurer_id` is the portal and bounds everything it can reach."""
+
+    role: Role
+    insurer_id: int
+    user_id: int | None = None
+    company_id: int | None = None
+    office_id: int | None = None
+    authority_level: int = 0
+    # Customers: bound to one case through one access grant.
+    case_id: int | None = None
+    contact_id: int | None = None
+    grant_id: int | None = None
+    # Integration clients.
+    api_key_id: int | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    # Integration key of a partner company (not the insurer's own systems).
+    partner_integration: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is Role.STAFF
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role is Role.PARTNER
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role is Role.CUSTOMER
+
+    @property
+    def is_integration(self) -> bool:
+        return self.role is Role.INTEGRATION
+
+    @property
+    def acts_as_insurer(self) -> bool:
+        """Staff, and the insurer's own integration keys, see the whole portal."""
+        return self.is_staff or (self.is_integration and not self.partner_integration)
+
+    def has_scope(self, scope: Scope) -> bool:
+        return not self.is_integration or scope.value in self.scopes
+
+    def label(self) -> str:
+        """A short id for logs: never a name or an email."""
+        match self.role:
+            case Role.CUSTOMER:
+                return f"customer:{self.grant_id}"
+            case Role.INTEGRATION:
+                return f"apikey:{self.api_key_id}"
+            case _:
+                return f"{self.role.value}:{self.user_id}"

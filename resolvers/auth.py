@@ -1,0 +1,183 @@
+"""Sign-in: passwords, signed bearer tokens, API keys and customer link tokens.
+
+Three kinds of bearer credential reach the server:
+- `eyJ…` a signed token from `login` or `customerLogin` (HS256, short-lived);
+- `cgk_<prefix>_<secret>` an API key of an integration client;
+Customer link tokens (`cgc_…`) are exchanged for a signed token by `customerLogin`; the
+signed customer token is re-checked against its grant on every request, so revoking a
+grant takes effect at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from permissions.principal import Principal, Role
+from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, User
+from server.errors import unauthenticated
+
+_hasher = PasswordHasher()
+_ALGORITHM = "HS256"
+API_KEY_PREFIX = "cgk_"
+LINK_TOKEN_PREFIX = "cgc_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """(full key shown once, lookup prefix, stored hash)."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return f"{API_KEY_PREFIX}{prefix}_{secret}", prefix, sha256_hex(secret)
+
+
+def new_link_token() -> tuple[str, str]:
+    """(token for the customer's link, stored hash)."""
+    token = LINK_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, sha256_hex(token)
+
+
+def issue_token(claims: dict[str, Any], key: str, ttl_seconds: int) -> tuple[str, dt.datetime]:
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
+    token = jwt.encode({**claims, "exp": expires}, key, algorithm=_ALGORITHM)
+    return token, expires
+
+
+def user_claims(user: Any) -> dict[str, Any]:
+    """The user's standing, carried in the token so a request needs no lookup."""
+    return {
+        "sub": f"user:{user.id}",
+        "role": Role.STAFF.value if user.kind == "staff" else Role.PARTNER.value,
+        "ins": user.insurer_id,
+        "co": user.company_id,
+        "off": user.office_id,
+        "lvl": user.authority_level,
+    }
+
+
+def customer_claims(grant: Any) -> dict[str, Any]:
+    return {"sub": f"grant:{grant.id}", "role": Role.CUSTOMER.value, "ins": grant.insurer_id}
+
+
+async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Principal:
+    """Resolve a bearer credential to a principal, or raise UNAUTHENTICATED."""
+    if token.startswith(API_KEY_PREFIX):
+        return await _principal_from_api_key(engine, token)
+    try:
+        claims = jwt.decode(token, key, algorithms=[_ALGORITHM])
+    except jwt.ExpiredSignatureError as exc:
+        raise unauthenticated("The token has expired; sign in again.") from exc
+    except jwt.PyJWTError as exc:
+        raise unauthenticated("The token is not valid.") from exc
+    role = Role(claims["role"])
+    if role is Role.CUSTOMER:
+        return await _principal_from_grant(engine, int(claims["sub"].split(":", 1)[1]))
+    return Principal(
+        role=role,
+        insurer_id=claims["ins"],
+        user_id=int(claims["sub"].split(":", 1)[1]),
+        company_id=claims["co"],
+        office_id=claims["off"],
+        authority_level=claims["lvl"],
+    )
+
+
+async def _principal_from_grant(engine: AsyncEngine, grant_id: int) -> Principal:
+    stmt = (
+        select(CustomerAccessGrant.case_id, CustomerAccessGrant.contact_id, Case.insurer_id)
+        .join(Case, Case.id == CustomerAccessGrant.case_id)
+        .where(CustomerAccessGrant.id == grant_id, CustomerAccessGrant.revoked_at.is_(None))
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise unauthenticated("This customer access has been revoked.")
+    return Principal(
+        role=Role.CUSTOMER,
+        insurer_id=row.insurer_id,
+        case_id=row.case_id,
+        contact_id=row.contact_id,
+        grant_id=grant_id,
+    )
+
+
+async def _principal_from_api_key(engine: AsyncEngine, token: str) -> Principal:
+    try:
+        prefix, secret = token[len(API_KEY_PREFIX) :].split("_", 1)
+    except ValueError as exc:
+        raise unauthenticated("The API key is malformed.") from exc
+    stmt = (
+        select(ApiKey.id, ApiKey.insurer_id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes)
+        .add_columns(Company.kind)
+        .join(Company, Company.id == ApiKey.company_id)
+        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None or not hmac.compare_digest(row.key_hash, sha256_hex(secret)):
+        raise unauthenticated("The API key is unknown or revoked.")
+    return Principal(
+        role=Role.INTEGRATION,
+        insurer_id=row.insurer_id,
+        company_id=row.company_id,
+        api_key_id=row.id,
+        scopes=frozenset(row.scopes),
+        partner_integration=row.kind == "partner",
+    )
+
+
+async def authenticate_user(engine: AsyncEngine, email: str, password: str) -> Any | None:
+    """The active user with these credentials, or None (same answer for every failure)."""
+    async with engine.connect() as conn:
+        stmt = select(*User.__table__.c).where(
+            User.email == email.strip().lower(), User.active.is_(True)
+        )
+        user = (await conn.execute(stmt)).first()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # same cost either way: no user-enumeration timing
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+async def redeem_link_token(engine: AsyncEngine, token: str) -> Any | None:
+    """The live grant for a customer's link token, recording the sign-in."""
+    stmt = (
+        update(CustomerAccessGrant)
+        .where(
+            CustomerAccessGrant.token_hash == sha256_hex(token),
+            CustomerAccessGrant.revoked_at.is_(None),
+        )
+        .values(
+            last_login_at=dt.datetime.now(dt.UTC),
+            login_count=CustomerAccessGrant.login_count + 1,
+        )
+        .returning(*CustomerAccessGrant.__table__.c)
+    )
+    async with engine.begin() as conn:
+        return (await conn.execute(stmt)).first()
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")

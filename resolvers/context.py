@@ -1,0 +1,38 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from permissions.principal import Principal
+from resolvers.loaders import Loaders
+from server.errors import unauthenticated
+from server.pubsub.broker import Broker
+from server.settings import Settings
+from server.storage.files import LocalFileStorage
+
+
+@dataclass
+class Context:
+    request: Any
+    response: Any
+    principal: Principal | None
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    loaders: Loaders
+    broker: Broker
+    storage: LocalFileStorage
+    settings: Settings
+    request_id: str
+    # Work to run once the mutation's transaction has committed (publishing events).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    operation_name: str | None = None
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise unauthenticated()
+        return self.principal

@@ -1,0 +1,198 @@
+"""Per-request dataloaders: one SQL statement per batch, whatever the number of parents.
+
+Each batch borrows its own pooled connection, so loaders that fire in the same tick run
+concurrently. Loaders that fetch rows a principal reaches by id apply its row scope.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from permissions import scopes
+from permissions.principal import Principal
+from resolvers.pagination import Page, PageArgs, pages_by_parent
+from server.db.models import (
+    Case,
+    CaseContact,
+    Comment,
+    Company,
+    Document,
+    FeedEntry,
+    Message,
+    Office,
+    Task,
+    User,
+)
+
+PageKey = tuple[int, PageArgs]
+
+
+class Loaders:
+    """All loaders of one request (or one subscription event), created lazily."""
+
+    def __init__(self, engine: AsyncEngine, principal: Principal | None) -> None:
+        self.engine = engine
+        self.principal = principal
+        self._made: dict[str, DataLoader[Any, Any]] = {}
+
+    def _loader(self, name: str, batch: Any) -> DataLoader[Any, Any]:
+        loader = self._made.get(name)
+        if loader is None:
+            loader = self._made[name] = DataLoader(load_fn=batch)
+        return loader
+
+    async def _rows(self, stmt: Any) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(stmt)).all())
+
+    def _portal(self, model: Any) -> ColumnElement[bool]:
+        assert self.principal is not None
+        return model.insurer_id == self.principal.insurer_id
+
+    # -- by id ---------------------------------------------------------------------
+
+    def _by_id(self, name: str, model: Any, scope: ColumnElement[bool]) -> DataLoader[int, Any]:
+        async def batch(ids: Sequence[int]) -> list[Any]:
+            rows = await self._rows(select(*model.__table__.c).where(model.id.in_(ids), scope))
+            found = {row.id: row for row in rows}
+            return [found.get(i) for i in ids]
+
+        return self._loader(name, batch)
+
+    @property
+    def case_by_id(self) -> DataLoader[int, Any]:
+        assert self.principal is not None
+        return self._by_id("case", Case, scopes.visible_cases(self.principal))
+
+    @property
+    def task_by_id(self) -> DataLoader[int, Any]:
+        assert self.principal is not None
+        visible = Task.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
+        return self._by_id("task", Task, visible)
+
+    @property
+    def document_by_id(self) -> DataLoader[int, Any]:
+        assert self.principal is not None
+        visible = Document.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
+        return self._by_id("document", Document, visible & scopes.visible_documents(self.principal))
+
+    @property
+    def user_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("user", User, self._portal(User))
+
+    @property
+    def office_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("office", Office, self._portal(Office))
+
+    @property
+    def company_by_id(self) -> DataLoader[int, Any]:
+        assert self.principal is not None
+        portal = (Company.id == self.principal.insurer_id) | (
+            Company.insurer_id == self.principal.insurer_id
+        )
+        return self._by_id("company", Company, portal)
+
+    # -- children of a case ----------------------------------------------------------
+
+    def _children(self, name: str, model: Any, order: Any) -> DataLoader[int, list[Any]]:
+        async def batch(case_ids: Sequence[int]) -> list[list[Any]]:
+            stmt = select(*model.__table__.c).where(model.case_id.in_(case_ids)).order_by(order)
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in await self._rows(stmt):
+                grouped[row.case_id].append(row)
+            return [grouped.get(i, []) for i in case_ids]
+
+        return self._loader(name, batch)
+
+    @property
+    def tasks_by_case(self) -> DataLoader[int, list[Any]]:
+        return self._children("tasks", Task, Task.id)
+
+    @property
+    def contacts_by_case(self) -> DataLoader[int, list[Any]]:
+        return self._children("contacts", CaseContact, CaseContact.id)
+
+    def _pages(
+        self, name: str, model: Any, where: ColumnElement[bool] | None
+    ) -> DataLoader[PageKey, Page]:
+        async def batch(keys: Sequence[PageKey]) -> list[Page]:
+            by_args: dict[PageArgs, list[int]] = defaultdict(list)
+            for case_id, args in keys:
+                by_args[args].append(case_id)
+            results: dict[PageKey, Page] = {}
+            async with self.engine.connect() as conn:
+                for args, case_ids in by_args.items():
+                    pages = await pages_by_parent(
+                        conn,
+                        list(model.__table__.c),
+                        model.id,
+                        model.case_id,
+                        case_ids,
+                        args,
+                        where,
+                    )
+                    results.update({(case_id, args): page for case_id, page in pages.items()})
+            return [results[key] for key in keys]
+
+        return self._loader(name, batch)
+
+    def _counts(self, name: str, model: Any, where: ColumnElement[bool] | None) -> DataLoader:
+        async def batch(case_ids: Sequence[int]) -> list[int]:
+            stmt = select(model.case_id, func.count()).where(model.case_id.in_(case_ids))
+            if where is not None:
+                stmt = stmt.where(where)
+            counts = dict(await self._rows(stmt.group_by(model.case_id)))
+            return [counts.get(i, 0) for i in case_ids]
+
+        return self._loader(name, batch)
+
+    def _document_scope(self) -> ColumnElement[bool]:
+        assert self.principal is not None
+        return scopes.visible_documents(self.principal)
+
+    def _feed_scope(self) -> ColumnElement[bool]:
+        assert self.principal is not None
+        return scopes.visible_feed(self.principal)
+
+    @property
+    def documents_page(self) -> DataLoader[PageKey, Page]:
+        return self._pages("documents", Document, self._document_scope())
+
+    @property
+    def documents_count(self) -> DataLoader[int, int]:
+        return self._counts("documents#", Document, self._document_scope())
+
+    @property
+    def feed_page(self) -> DataLoader[PageKey, Page]:
+        return self._pages("feed", FeedEntry, self._feed_scope())
+
+    @property
+    def feed_count(self) -> DataLoader[int, int]:
+        return self._counts("feed#", FeedEntry, self._feed_scope())
+
+    @property
+    def messages_page(self) -> DataLoader[PageKey, Page]:
+        return self._pages("messages", Message, None)
+
+    @property
+    def messages_count(self) -> DataLoader[int, int]:
+        return self._counts("messages#", Message, None)
+
+    @property
+    def unread_messages_count(self) -> DataLoader[int, int]:
+        unread = (Message.read_at.is_(None)) & (Message.direction == "from_customer")
+        return self._counts("unread#", Message, unread)
+
+    @property
+    def comments_page(self) -> DataLoader[PageKey, Page]:
+        return self._pages("comments", Comment, None)
+
+    @property
+    def comments_count(self) -> DataLoader[int, int]:
+        return self._counts("comments#", Comment, None)

@@ -1,0 +1,298 @@
+"""Case lifecycle: create, update, hold, close, reopen, compensation decision.
+
+Keyword-only functions below GraphQL, so a mutation, a CLI command or a job share them.
+Each runs inside the caller's transaction and writes its feed entry there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from permissions import rules
+from permissions.principal import Principal
+from resolvers.context import Context
+from resolvers.services import feed
+from resolvers.services.common import case_for_update, ensure_open, portal_row, require, text
+from server.db.enums import (
+    CaseStatus,
+    CompensationDecision,
+    ContactRole,
+    DamageType,
+    FeedEventType,
+    UserKind,
+)
+from server.db.models import Case, CaseContact, User
+from server.errors import AppError, ErrorCode, bad_input
+
+MANAGE = "Only the insurer's staff (or an insurer API key with cases:write) manage cases."
+
+
+@dataclass(frozen=True, slots=True)
+class ContactData:
+    role: ContactRole
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(slots=True)
+class CaseData:
+    """Fields of a case as given by a client; None means 'not given'."""
+
+    damage_type: DamageType | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    claim_number: str | None = None
+    description: str | None = None
+    damage_date: dt.date | None = None
+    case_handler_id: int | None = None
+    budget: Decimal | None = None
+
+
+async def _next_case_number(session: AsyncSession, insurer_id: int) -> str:
+    # The case row lock below serialises numbering per insurer; the unique index backs it.
+    year = dt.date.today().year
+    prefix = f"{year}-"
+    stmt = select(func.count()).where(Case.insurer_id == insurer_id, Case.number.like(prefix + "%"))
+    count = (await session.execute(stmt)).scalar_one()
+    return f"{prefix}{count + 1:05d}"
+
+
+async def _check_case_handler(session: AsyncSession, user_id: int, insurer_id: int) -> None:
+    user = await portal_row(session, User, user_id, insurer_id, "user")
+    if user.kind is not UserKind.STAFF:
+        raise bad_input("The case handler must be a staff user of the insurer.", "caseHandlerId")
+
+
+def _check_budget(budget: Decimal | None) -> None:
+    if budget is not None and budget < 0:
+        raise bad_input("'budget' must not be negative.", "budget")
+
+
+def _check_date(value: dt.date | None) -> None:
+    if value is not None and value > dt.date.today():
+        raise bad_input("'damageDate' must not be in the future.", "damageDate")
+
+
+async def create_case(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    data: CaseData,
+    contacts: list[ContactData],
+) -> Case:
+    require(rules.can_manage_case(actor), MANAGE)
+    if data.damage_type is None:
+        raise bad_input("'damageType' is required.", "damageType")
+    street = text(data.street, "street", max_length=200)
+    postal_code = text(data.postal_code, "postalCode", max_length=20)
+    city = text(data.city, "city", max_length=100)
+    _check_budget(data.budget)
+    _check_date(data.damage_date)
+    if data.case_handler_id is not None:
+        await _check_case_handler(session, data.case_handler_id, actor.insurer_id)
+    if not any(c.role is ContactRole.POLICYHOLDER for c in contacts):
+        raise bad_input("A case needs a policyholder among its contacts.", "contacts")
+    # One case number at a time per insurer.
+    await session.execute(select(func.pg_advisory_xact_lock(actor.insurer_id)))
+    case = Case(
+        insurer_id=actor.insurer_id,
+        number=await _next_case_number(session, actor.insurer_id),
+        claim_number=text(data.claim_number, "claimNumber", max_length=60, required=False),
+        damage_type=data.damage_type,
+        description=text(data.description, "description", max_length=10_000, required=False),
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        damage_date=data.damage_date,
+        case_handler_id=data.case_handler_id,
+        budget=data.budget,
+        status=CaseStatus.OPEN,
+        compensation_decision=CompensationDecision.NONE,
+    )
+    session.add(case)
+    await session.flush()
+    for index, contact in enumerate(contacts):
+        session.add(
+            CaseContact(
+                insurer_id=actor.insurer_id,
+                case_id=case.id,
+                role=contact.role,
+                name=text(contact.name, f"contacts.{index}.name", max_length=200),
+                email=text(
+                    contact.email, f"contacts.{index}.email", max_length=254, required=False
+                ),
+                phone=text(contact.phone, f"contacts.{index}.phone", max_length=40, required=False),
+            )
+        )
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=FeedEventType.CASE_CREATED,
+        payload={"number": case.number},
+    )
+    return case
+
+
+async def update_case(
+    *, session: AsyncSession, ctx: Context, actor: Principal, case_id: int, data: CaseData
+) -> Case:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    ensure_open(case)
+    changes: dict[str, Any] = {}
+    lengths = {"street": 200, "postal_code": 20, "city": 100}
+    for name, limit in lengths.items():
+        value = getattr(data, name)
+        if value is not None:
+            changes[name] = text(value, _camel(name), max_length=limit)
+    if data.claim_number is not None:
+        changes["claim_number"] = text(
+            data.claim_number, "claimNumber", max_length=60, required=False
+        )
+    if data.description is not None:
+        changes["description"] = text(
+            data.description, "description", max_length=10_000, required=False
+        )
+    if data.damage_type is not None:
+        changes["damage_type"] = data.damage_type
+    if data.damage_date is not None:
+        _check_date(data.damage_date)
+        changes["damage_date"] = data.damage_date
+    if data.budget is not None:
+        _check_budget(data.budget)
+        changes["budget"] = data.budget
+    if data.case_handler_id is not None:
+        await _check_case_handler(session, data.case_handler_id, case.insurer_id)
+        changes["case_handler_id"] = data.case_handler_id
+    changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
+    if not changed:
+        return case
+    for name, value in changed.items():
+        setattr(case, name, value)
+    case.updated_at = func.now()
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=FeedEventType.CASE_UPDATED,
+        payload={"fields": sorted(_camel(k) for k in changed)},
+    )
+    return case
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def _transition(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case_id: int,
+    allowed_from: set[CaseStatus],
+    to: CaseStatus,
+    event: FeedEventType,
+    reason: str | None,
+) -> Case:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    if case.status not in allowed_from:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"A case that is {case.status.value.replace('_', ' ')} cannot become "
+            f"{to.value.replace('_', ' ')}.",
+            field="caseId",
+        )
+    reason = text(reason, "reason", max_length=2000, required=False)
+    previous = case.status
+    case.status = to
+    case.status_reason = reason
+    case.closed_at = func.now() if to is CaseStatus.CLOSED else None
+    case.updated_at = func.now()
+    payload: dict[str, Any] = {"from": previous.value}
+    if reason:
+        payload["reason"] = reason
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=event,
+        payload=payload,
+    )
+    return case
+
+
+async def put_on_hold(**kwargs: Any) -> Case:
+    return await _transition(
+        allowed_from={CaseStatus.OPEN},
+        to=CaseStatus.ON_HOLD,
+        event=FeedEventType.CASE_PUT_ON_HOLD,
+        **kwargs,
+    )
+
+
+async def close_case(**kwargs: Any) -> Case:
+    return await _transition(
+        allowed_from={CaseStatus.OPEN, CaseStatus.ON_HOLD},
+        to=CaseStatus.CLOSED,
+        event=FeedEventType.CASE_CLOSED,
+        **kwargs,
+    )
+
+
+async def reopen_case(**kwargs: Any) -> Case:
+    """Back to open, from closed or from on hold."""
+    return await _transition(
+        allowed_from={CaseStatus.CLOSED, CaseStatus.ON_HOLD},
+        to=CaseStatus.OPEN,
+        event=FeedEventType.CASE_REOPENED,
+        **kwargs,
+    )
+
+
+async def set_compensation_decision(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case_id: int,
+    decision: CompensationDecision,
+) -> Case:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    ensure_open(case)
+    if decision is CompensationDecision.NONE:
+        raise bad_input("Choose ACCEPTED, REJECTED or MORE_INFORMATION_NEEDED.", "decision")
+    if case.compensation_decision is decision:
+        return case
+    previous = case.compensation_decision
+    case.compensation_decision = decision
+    case.updated_at = func.now()
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=FeedEventType.COMPENSATION_DECISION,
+        payload={"decision": decision.value, "previous": previous.value},
+    )
+    return case

@@ -1,0 +1,135 @@
+"""Customer chat, internal comments and read state."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from permissions import rules
+from permissions.principal import Principal, Role
+from resolvers.context import Context
+from resolvers.services import feed
+from resolvers.services.common import case_for_update, ensure_open, require, text
+from server.db.enums import FeedEventType, MessageDirection
+from server.db.models import Comment, Document, Message
+from server.errors import bad_input
+
+MAX_BODY = 10_000
+MAX_ATTACHMENTS = 10
+
+
+async def send_message(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case_id: int,
+    body: str,
+    attachment_ids: list[int],
+) -> Message:
+    """A customer writes to the insurer; staff or the external case handler to the customer."""
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_send_message(actor, case), "You cannot use the customer chat of this case.")
+    ensure_open(case)
+    body_text = text(body, "body", max_length=MAX_BODY)
+    attachments = await _attachments(session, actor, case.id, attachment_ids)
+    from_customer = actor.role is Role.CUSTOMER
+    message = Message(
+        insurer_id=case.insurer_id,
+        case_id=case.id,
+        direction=MessageDirection.FROM_CUSTOMER if from_customer else MessageDirection.TO_CUSTOMER,
+        author_user_id=actor.user_id,
+        author_contact_id=actor.contact_id,
+        body=body_text,
+        attachment_ids=attachments,
+    )
+    if actor.role is Role.INTEGRATION:
+        # An insurer system writes on behalf of the case handler.
+        message.author_user_id = case.case_handler_id
+        if message.author_user_id is None:
+            raise bad_input("The case has no case handler to send as.", "caseId")
+    session.add(message)
+    await session.flush()
+    event = (
+        FeedEventType.MESSAGE_FROM_CUSTOMER
+        if from_customer
+        else FeedEventType.COMMUNICATION_TO_CUSTOMER
+    )
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=event,
+        payload={"messageId": message.id},
+    )
+    feed.publish_message(ctx, message)
+    return message
+
+
+async def _attachments(
+    session: AsyncSession, actor: Principal, case_id: int, ids: list[int]
+) -> list[int]:
+    if len(ids) > MAX_ATTACHMENTS:
+        raise bad_input(f"At most {MAX_ATTACHMENTS} attachments per message.", "attachmentIds")
+    if not ids:
+        return []
+    stmt = select(Document.id).where(Document.id.in_(ids), Document.case_id == case_id)
+    if actor.role is Role.CUSTOMER:
+        stmt = stmt.where(Document.shared_with_customer)
+    found = set((await session.execute(stmt)).scalars())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise bad_input("Attachments must be documents of this case you can see.", "attachmentIds")
+    return list(dict.fromkeys(ids))
+
+
+async def add_comment(
+    *, session: AsyncSession, ctx: Context, actor: Principal, case_id: int, body: str
+) -> Comment:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_comment(actor), "Customers cannot write internal comments.")
+    if actor.user_id is None:
+        require(False, "Internal comments are written by people, not API keys.")
+    comment = Comment(
+        insurer_id=case.insurer_id,
+        case_id=case.id,
+        author_user_id=actor.user_id,
+        body=text(body, "body", max_length=MAX_BODY),
+    )
+    session.add(comment)
+    await session.flush()
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=FeedEventType.COMMENT_ADDED,
+        payload={"commentId": comment.id},
+    )
+    return comment
+
+
+async def mark_messages_read(*, session: AsyncSession, actor: Principal, case_id: int) -> int:
+    """Mark every unread customer message of the case read; returns how many changed.
+
+    Reading is not an event on the case, so no feed entry is written.
+    """
+    case = await case_for_update(session, actor, case_id)
+    require(
+        actor.role is not Role.CUSTOMER and rules.can_read_messages(actor, case),
+        "Only the insurer's staff or the external case handler mark messages read.",
+    )
+    stmt = (
+        update(Message)
+        .where(
+            Message.case_id == case.id,
+            Message.direction == MessageDirection.FROM_CUSTOMER,
+            Message.read_at.is_(None),
+        )
+        .values(read_at=func.now(), read_by_user_id=actor.user_id)
+    )
+    result = await session.execute(stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,134 @@
+"""Documents: upload (streamed to storage, 30 MB by default), share with the customer."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from permissions import rules
+from permissions.principal import Principal, Role
+from resolvers.context import Context
+from resolvers.services import feed
+from resolvers.services.cases import MANAGE
+from resolvers.services.common import (
+    case_for_update,
+    document_for_update,
+    ensure_open,
+    require,
+    text,
+)
+from server.db.enums import DocumentType, FeedEventType
+from server.db.models import Document, Task
+from server.errors import AppError, ErrorCode, bad_input, not_found
+from server.storage.files import StoredFile, TooLarge
+
+MEGABYTE = 1024 * 1024
+
+
+async def store_upload(ctx: Context, upload: Any) -> StoredFile:
+    """Stream the upload to storage, stopping at the limit. Runs before the transaction;
+    the caller deletes the file if the transaction does not commit."""
+    limit = ctx.settings.max_upload_bytes
+    try:
+        stored = await ctx.storage.save(upload, limit)
+    except TooLarge as exc:
+        raise AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"The file is larger than the {limit // MEGABYTE} MB limit.",
+            field="file",
+            maxBytes=limit,
+        ) from exc
+    if stored.size == 0:
+        ctx.storage.delete(stored.key)
+        raise bad_input("The file is empty.", "file")
+    return stored
+
+
+async def create_document(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case_id: int,
+    stored: StoredFile,
+    file_name: str | None,
+    content_type: str | None,
+    title: str | None,
+    type: DocumentType,
+    task_id: int | None,
+) -> Document:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_upload_document(actor), "This API key may not upload documents.")
+    ensure_open(case)
+    name = text(file_name, "file", max_length=255) or "upload"
+    if actor.role is Role.CUSTOMER:
+        type = DocumentType.CUSTOMER_UPLOAD
+    elif type is DocumentType.CUSTOMER_UPLOAD:
+        raise bad_input("CUSTOMER_UPLOAD is for documents customers upload.", "type")
+    if task_id is not None:
+        task = await session.get(Task, task_id)
+        if task is None or task.case_id != case.id:
+            raise not_found("task")
+        if actor.role is Role.PARTNER and task.office_id != actor.office_id:
+            require(rules.is_external_case_handler(actor, case), "Not your office's task.")
+    guessed = mimetypes.guess_type(name)[0]
+    document = Document(
+        insurer_id=case.insurer_id,
+        case_id=case.id,
+        task_id=task_id,
+        type=type,
+        title=text(title, "title", max_length=200, required=False) or name,
+        file_name=name,
+        content_type=(content_type or guessed or "application/octet-stream")[:120],
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        uploaded_by_user_id=actor.user_id,
+        uploaded_by_contact_id=actor.contact_id,
+        # What a customer uploads is theirs to see.
+        shared_with_customer=actor.role is Role.CUSTOMER,
+    )
+    session.add(document)
+    await session.flush()
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=FeedEventType.DOCUMENT_UPLOADED,
+        payload={"documentId": document.id, "title": document.title, "type": type.value},
+    )
+    return document
+
+
+async def set_shared(
+    *, session: AsyncSession, ctx: Context, actor: Principal, document_ids: list[int], shared: bool
+) -> list[Document]:
+    """Share or unshare documents with the customer; each change is one feed entry."""
+    if not document_ids:
+        raise bad_input("Give at least one document.", "documentIds")
+    if len(document_ids) > 100:
+        raise bad_input("At most 100 documents at a time.", "documentIds")
+    require(actor.role is not Role.CUSTOMER, "Customers cannot change document sharing.")
+    changed: list[Document] = []
+    for document_id in dict.fromkeys(document_ids):
+        document, case = await document_for_update(session, actor, document_id)
+        require(rules.can_manage_case(actor) or rules.is_external_case_handler(actor, case), MANAGE)
+        if document.shared_with_customer == shared:
+            continue
+        document.shared_with_customer = shared
+        event = FeedEventType.DOCUMENT_SHARED if shared else FeedEventType.DOCUMENT_SHARING_REVOKED
+        await feed.record(
+            session,
+            ctx,
+            actor=actor,
+            case_id=case.id,
+            insurer_id=case.insurer_id,
+            type=event,
+            payload={"documentId": document.id, "title": document.title},
+        )
+        changed.append(document)
+    return changed

@@ -1,0 +1,69 @@
+"""The feed: every change a person would call an event writes one entry, in the same
+transaction as the change, and is published once that transaction commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from permissions.principal import Principal
+from resolvers.context import Context
+from server.db.enums import FeedEventType, TaskKind
+from server.db.models import FeedEntry, Message
+from server.pubsub.broker import case_channel
+
+
+async def record(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    actor: Principal,
+    case_id: int,
+    insurer_id: int,
+    type: FeedEventType,
+    payload: dict[str, Any] | None = None,
+) -> FeedEntry:
+    entry = FeedEntry(
+        insurer_id=insurer_id,
+        case_id=case_id,
+        type=type,
+        payload=payload or {},
+        actor_user_id=actor.user_id,
+        actor_contact_id=actor.contact_id,
+    )
+    session.add(entry)
+    await session.flush()
+    publish_after_commit(ctx, case_id, "feed", entry.id)
+    return entry
+
+
+def publish_after_commit(ctx: Context, case_id: int, kind: str, row_id: int) -> None:
+    async def publish() -> None:
+        await ctx.broker.publish(case_channel(case_id, kind), {"id": row_id, "caseId": case_id})
+
+    ctx.after_commit.append(publish)
+
+
+def publish_message(ctx: Context, message: Message) -> None:
+    publish_after_commit(ctx, message.case_id, "messages", message.id)
+
+
+OFFICE_CHANGED = {
+    TaskKind.MAIN_INSPECTION: FeedEventType.MAIN_INSPECTION_OFFICE_CHANGED,
+    TaskKind.PROJECT_MANAGEMENT: FeedEventType.PROJECT_MANAGEMENT_OFFICE_CHANGED,
+    TaskKind.REPAIR: FeedEventType.REPAIR_TASK_OFFICE_CHANGED,
+}
+RESPONSIBLE_CHANGED = {
+    TaskKind.MAIN_INSPECTION: FeedEventType.INSPECTOR_ASSIGNED,
+    TaskKind.PROJECT_MANAGEMENT: FeedEventType.PROJECT_MANAGER_CHANGED,
+    TaskKind.REPAIR: FeedEventType.REPAIR_TASK_RESPONSIBLE_CHANGED,
+}
+
+
+def task_progress_event(kind: TaskKind, started: bool) -> FeedEventType:
+    if kind is TaskKind.MAIN_INSPECTION:
+        if started:
+            return FeedEventType.MAIN_INSPECTION_STARTED
+        return FeedEventType.MAIN_INSPECTION_COMPLETED
+    return FeedEventType.TASK_STARTED_OR_ENDED

@@ -1,0 +1,289 @@
+"""Tasks on a case: add, remove, assign (office, then person), progress, schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from permissions import rules
+from permissions.principal import Principal
+from resolvers.context import Context
+from resolvers.services import feed
+from resolvers.services.cases import MANAGE
+from resolvers.services.common import (
+    case_for_update,
+    ensure_open,
+    portal_row,
+    require,
+    task_for_update,
+    text,
+)
+from server.db.enums import FeedEventType, TaskKind, TaskStatus, UserKind
+from server.db.models import Case, Office, Task, User
+from server.errors import AppError, ErrorCode, bad_input
+
+WORK = "Only staff or a user of the office holding the task may do this."
+
+
+async def _record(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case: Case,
+    type: FeedEventType,
+    **payload: Any,
+) -> None:
+    case.updated_at = func.now()
+    await feed.record(
+        session,
+        ctx,
+        actor=actor,
+        case_id=case.id,
+        insurer_id=case.insurer_id,
+        type=type,
+        payload=payload,
+    )
+
+
+async def add_task(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    case_id: int,
+    kind: TaskKind,
+    title: str,
+    description: str | None = None,
+    budget_estimate: Decimal | None = None,
+) -> Task:
+    case = await case_for_update(session, actor, case_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    ensure_open(case)
+    if budget_estimate is not None and budget_estimate < 0:
+        raise bad_input("'budgetEstimate' must not be negative.", "budgetEstimate")
+    task = Task(
+        insurer_id=case.insurer_id,
+        case_id=case.id,
+        kind=kind,
+        title=text(title, "title", max_length=200),
+        description=text(description, "description", max_length=10_000, required=False),
+        budget_estimate=budget_estimate,
+        status=TaskStatus.NEW,
+    )
+    session.add(task)
+    await session.flush()
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        FeedEventType.NEW_TASKS_ADDED,
+        taskId=task.id,
+        kind=kind.value,
+        title=task.title,
+    )
+    return task
+
+
+async def remove_task(
+    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int
+) -> Case:
+    task, case = await task_for_update(session, actor, task_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    ensure_open(case)
+    if task.status in (TaskStatus.STARTED, TaskStatus.COMPLETED, TaskStatus.APPROVED):
+        raise AppError(
+            ErrorCode.CONFLICT, "A task that has started cannot be removed.", field="taskId"
+        )
+    await session.delete(task)
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        FeedEventType.TASK_REMOVED,
+        taskId=task.id,
+        kind=task.kind.value,
+        title=task.title,
+    )
+    return case
+
+
+async def assign_office(
+    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, office_id: int
+) -> Task:
+    """Hand the task to an office; the person responsible is cleared for the office to pick."""
+    task, case = await task_for_update(session, actor, task_id)
+    require(rules.can_manage_case(actor), MANAGE)
+    ensure_open(case)
+    office = await portal_row(session, Office, office_id, case.insurer_id, "office")
+    if not office.available_for_new_tasks and task.office_id != office.id:
+        raise bad_input(f"The office '{office.name}' takes no new tasks.", "officeId")
+    if task.status not in (TaskStatus.NEW, TaskStatus.ASSIGNED):
+        raise AppError(ErrorCode.CONFLICT, "A started task cannot change office.", field="taskId")
+    if task.office_id == office.id:
+        return task
+    task.office_id = office.id
+    task.responsible_id = None
+    task.status = TaskStatus.NEW
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        feed.OFFICE_CHANGED[task.kind],
+        taskId=task.id,
+        officeId=office.id,
+        officeName=office.name,
+    )
+    return task
+
+
+async def assign_responsible(
+    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, user_id: int
+) -> Task:
+    """The office names the person responsible; staff may do it for them."""
+    task, case = await task_for_update(session, actor, task_id)
+    require(rules.can_work_on_task(actor, task), WORK)
+    ensure_open(case)
+    if task.office_id is None:
+        raise AppError(ErrorCode.CONFLICT, "Assign the task to an office first.", field="taskId")
+    user = await portal_row(session, User, user_id, case.insurer_id, "user")
+    if user.kind is not UserKind.PARTNER or user.office_id != task.office_id or not user.active:
+        raise bad_input(
+            "The responsible person must be an active user of the task's office.", "userId"
+        )
+    if task.status not in (TaskStatus.NEW, TaskStatus.ASSIGNED, TaskStatus.STARTED):
+        raise AppError(ErrorCode.CONFLICT, "A completed task keeps its responsible person.")
+    if task.responsible_id == user.id:
+        return task
+    task.responsible_id = user.id
+    if task.status is TaskStatus.NEW:
+        task.status = TaskStatus.ASSIGNED
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        feed.RESPONSIBLE_CHANGED[task.kind],
+        taskId=task.id,
+        userId=user.id,
+        userName=user.name,
+    )
+    return task
+
+
+_NEXT = {
+    "start": (TaskStatus.ASSIGNED, TaskStatus.STARTED),
+    "complete": (TaskStatus.STARTED, TaskStatus.COMPLETED),
+    "approve": (TaskStatus.COMPLETED, TaskStatus.APPROVED),
+}
+
+
+async def advance_task(
+    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, step: str
+) -> Task:
+    """start (assigned → started), complete (started → completed), approve (→ approved).
+
+    Approval is the insurer's; starting and completing are the office's or staff's.
+    """
+    task, case = await task_for_update(session, actor, task_id)
+    if step == "approve":
+        require(rules.can_manage_case(actor), "Only the insurer's staff approve completed tasks.")
+    else:
+        require(rules.can_work_on_task(actor, task), WORK)
+    ensure_open(case)
+    required, target = _NEXT[step]
+    if task.status is not required:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"Only a task that is {required.value} can be {target.value}; "
+            f"it is {task.status.value}.",
+            field="taskId",
+        )
+    task.status = target
+    if step == "approve":
+        event = FeedEventType.TASK_APPROVED
+    else:
+        event = feed.task_progress_event(task.kind, started=step == "start")
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        event,
+        taskId=task.id,
+        kind=task.kind.value,
+        title=task.title,
+        status=target.value,
+    )
+    return task
+
+
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise bad_input(
+            f"'{field}' needs a time zone offset (e.g. 2026-05-01T09:00:00+02:00).", field
+        )
+    return value
+
+
+async def set_schedule(
+    *,
+    session: AsyncSession,
+    ctx: Context,
+    actor: Principal,
+    task_id: int,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> Task:
+    task, case = await task_for_update(session, actor, task_id)
+    require(rules.can_work_on_task(actor, task), WORK)
+    ensure_open(case)
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if start is not None and end is not None and end < start:
+        raise bad_input("'end' must not be before 'start'.", "end")
+    if (task.scheduled_start, task.scheduled_end) == (start, end):
+        return task
+    task.scheduled_start, task.scheduled_end = start, end
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED,
+        taskId=task.id,
+        start=_iso(start),
+        end=_iso(end),
+    )
+    return task
+
+
+async def set_customer_meeting(
+    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, at: dt.datetime | None
+) -> Task:
+    task, case = await task_for_update(session, actor, task_id)
+    require(rules.can_work_on_task(actor, task), WORK)
+    ensure_open(case)
+    at = _aware(at, "at")
+    if task.customer_meeting_at == at:
+        return task
+    task.customer_meeting_at = at
+    await _record(
+        session,
+        ctx,
+        actor,
+        case,
+        FeedEventType.CUSTOMER_MEETING_TIME_CHANGED,
+        taskId=task.id,
+        at=_iso(at),
+    )
+    return task
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,49 @@
+"""The error codes clients can rely on, and the exception that carries one.
+
+Every GraphQL error the server returns has `extensions.code` from `ErrorCode` and
+`extensions.requestId`. Anything else raised inside a resolver is a bug: it is logged
+with the request id and reaches the client masked as INTERNAL.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class ErrorCode(enum.StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    INTERNAL = "INTERNAL"
+
+
+class AppError(Exception):
+    """An expected failure with a stable code, shown to the client as it is."""
+
+    def __init__(self, code: ErrorCode, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extensions = extensions
+
+
+def not_found(what: str = "object") -> AppError:
+    # Same message whether the row is missing or out of scope: no existence oracle.
+    return AppError(ErrorCode.NOT_FOUND, f"No {what} with that id.")
+
+
+def forbidden(message: str) -> AppError:
+    return AppError(ErrorCode.FORBIDDEN, message)
+
+
+def unauthenticated(message: str = "Sign in first: send a Bearer token.") -> AppError:
+    return AppError(ErrorCode.UNAUTHENTICATED, message)
+
+
+def bad_input(message: str, field: str | None = None) -> AppError:
+    extra = {"field": field} if field else {}
+    return AppError(ErrorCode.BAD_USER_INPUT, message, **extra)
