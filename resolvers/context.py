@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from permissions.principal import Principal
 from resolvers.loaders import Loaders
-from server.errors import unauthenticated
+from server.errors import AppError, unauthenticated
 from server.pubsub.broker import Broker
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
@@ -30,9 +30,11 @@ class Context:
     request_id: str
     # Work to run once the mutation's transaction has committed (publishing events).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    operation_name: str | None = None
+    # Set when a credential was sent but rejected: every field that needs a principal
+    # reports this reason instead of a generic one.
+    auth_error: AppError | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:
-            raise unauthenticated()
+            raise self.auth_error or unauthenticated()
         return self.principal

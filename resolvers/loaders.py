@@ -72,15 +72,36 @@ class Loaders:
 
     @property
     def task_by_id(self) -> DataLoader[int, Any]:
-        assert self.principal is not None
-        visible = Task.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
-        return self._by_id("task", Task, visible)
+        return self._by_id("task", Task, self._in_visible_case(Task))
 
     @property
     def document_by_id(self) -> DataLoader[int, Any]:
         assert self.principal is not None
-        visible = Document.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
-        return self._by_id("document", Document, visible & scopes.visible_documents(self.principal))
+        scope = self._in_visible_case(Document) & scopes.visible_documents(self.principal)
+        return self._by_id("document", Document, scope)
+
+    def _in_visible_case(self, model: Any) -> ColumnElement[bool]:
+        assert self.principal is not None
+        return model.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
+
+    @property
+    def feed_entry_by_id(self) -> DataLoader[int, Any]:
+        assert self.principal is not None
+        scope = self._in_visible_case(FeedEntry) & scopes.visible_feed(self.principal)
+        return self._by_id("feed_entry", FeedEntry, scope)
+
+    @property
+    def message_by_id(self) -> DataLoader[int, Any]:
+        """Messages in visible cases; the chat rule is checked against the case by the caller."""
+        return self._by_id("message", Message, self._in_visible_case(Message))
+
+    @property
+    def comment_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("comment", Comment, self._in_visible_case(Comment))
+
+    @property
+    def contact_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("contact", CaseContact, self._in_visible_case(CaseContact))
 
     @property
     def user_by_id(self) -> DataLoader[int, Any]:

@@ -1,0 +1,60 @@
+"""The field rules of the schema, one named instance each.
+
+`source` is the GraphQL object being resolved; its `.row` holds the database columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from permissions import rules
+from permissions.fields import Audience, FieldRule
+from permissions.principal import Principal, Role
+
+A = Audience
+
+
+def _not_customer(principal: Principal, source: Any, info: Any) -> bool:
+    return principal.role is not Role.CUSTOMER
+
+
+async def _task_budget(principal: Principal, source: Any, info: Any) -> bool:
+    case = await info.context.loaders.case_by_id.load(source.row.case_id)
+    return case is not None and rules.can_see_task_budget(principal, source.row, case)
+
+
+CASE_BUDGET = FieldRule(
+    "caseBudget",
+    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "staff, the case's external case handler, and insurer API keys with budgets:read.",
+    lambda principal, source, info: rules.can_see_case_budget(principal, source.row),
+)
+
+TASK_BUDGET = FieldRule(
+    "taskBudget",
+    [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "whoever sees the case budget, and users of the office that holds the task.",
+    _task_budget,
+)
+
+CASE_MESSAGES = FieldRule(
+    "customerChat",
+    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.CUSTOMER, A.INTEGRATION],
+    "staff, the case's external case handler, the case's customer, and insurer API keys "
+    "with messages:read; other partner users do not read the customer chat.",
+    lambda principal, source, info: rules.can_read_messages(principal, source.row),
+)
+
+INTERNAL_COMMENTS = FieldRule(
+    "internalComments",
+    [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "staff and partner users (API keys need comments:read); never customers.",
+    lambda principal, source, info: rules.can_read_comments(principal),
+)
+
+NOT_FOR_CUSTOMERS = FieldRule(
+    "internalDetail",
+    [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "everyone working on the case; not customers.",
+    _not_customer,
+)

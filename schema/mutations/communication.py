@@ -1,0 +1,81 @@
+"""Mutations for the customer chat and internal comments."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.services import communication
+from schema.mutations.payloads import CommentPayload, MarkReadPayload, MessagePayload
+from schema.mutations.runner import run_mutation
+from schema.node import decode_typed_id
+
+
+@strawberry.input(description="A chat message on a case: from the customer, or to them.")
+class MessageSendInput:
+    case_id: strawberry.ID = strawberry.field(description="The case.")
+    body: str = strawberry.field(description="The text, 1–10,000 characters.")
+    attachment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Documents of the case to attach (at most 10)."
+    )
+
+
+@strawberry.input(description="An internal comment on a case.")
+class CommentAddInput:
+    case_id: strawberry.ID = strawberry.field(description="The case.")
+    body: str = strawberry.field(description="The text, 1–10,000 characters.")
+
+
+@strawberry.input(description="Names one case.")
+class CaseInput:
+    case_id: strawberry.ID = strawberry.field(description="The case.")
+
+
+async def message_send(info: strawberry.Info, input: MessageSendInput) -> MessagePayload:
+    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+        return await communication.send_message(
+            session=session,
+            ctx=ctx,
+            actor=actor,
+            case_id=decode_typed_id(input.case_id, "Case", "caseId"),
+            body=input.body,
+            attachment_ids=[
+                decode_typed_id(i, "Document", "attachmentIds") for i in input.attachment_ids
+            ],
+        )
+
+    outcome = await run_mutation(info, work)
+    return MessagePayload(
+        message_id=outcome.value.id if outcome.value else None, errors=outcome.errors
+    )
+
+
+async def comment_add(info: strawberry.Info, input: CommentAddInput) -> CommentPayload:
+    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+        return await communication.add_comment(
+            session=session,
+            ctx=ctx,
+            actor=actor,
+            case_id=decode_typed_id(input.case_id, "Case", "caseId"),
+            body=input.body,
+        )
+
+    outcome = await run_mutation(info, work)
+    return CommentPayload(
+        comment_id=outcome.value.id if outcome.value else None, errors=outcome.errors
+    )
+
+
+async def messages_mark_read(info: strawberry.Info, input: CaseInput) -> MarkReadPayload:
+    case_id: int | None = None
+
+    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+        nonlocal case_id
+        case_id = decode_typed_id(input.case_id, "Case", "caseId")
+        return await communication.mark_messages_read(session=session, actor=actor, case_id=case_id)
+
+    outcome = await run_mutation(info, work)
+    return MarkReadPayload(
+        case_id=case_id if not outcome.errors else None,
+        marked=outcome.value or 0,
+        errors=outcome.errors,
+    )

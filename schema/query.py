@@ -1,0 +1,189 @@
+"""The root Query: viewer, node lookups and the case list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import strawberry
+
+from permissions.principal import Role
+from resolvers.nodes import load_row
+from resolvers.queries.case_list import CaseFilter, CaseOrderField, list_cases
+from schema.connections import Connection, make_connection
+from schema.enums import CaseStatus, DamageType
+from schema.node import Node, decode_global_id, decode_typed_id
+from schema.types.case import Case
+from schema.types.people import CaseContact, Company, Office, User
+from schema.types.work import Comment, Document, FeedEntry, Message, Task
+from server.errors import bad_input, not_found
+
+NODE_TYPES: dict[str, Any] = {
+    cls.__name__: cls
+    for cls in (
+        Case,
+        Task,
+        Document,
+        FeedEntry,
+        Message,
+        Comment,
+        CaseContact,
+        User,
+        Office,
+        Company,
+    )
+}
+
+ViewerRole = strawberry.enum(Role, name="ViewerRole", description="The kind of principal.")
+CaseOrderFieldEnum = strawberry.enum(
+    CaseOrderField, name="CaseOrderField", description="What to sort cases by."
+)
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input(description="How to sort the case list; ties break on the id.")
+class CaseOrder:
+    field: CaseOrderFieldEnum = strawberry.field(  # type: ignore[valid-type]
+        default=CaseOrderField.CREATED_AT, description="Sort key."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Sort direction."
+    )
+
+
+@strawberry.input(description="Conditions a case must meet; all given conditions apply.")
+class CaseFilterInput:
+    status: list[CaseStatus] | None = strawberry.field(default=None, description="Any of these.")
+    damage_type: list[DamageType] | None = strawberry.field(
+        default=None, description="Any of these damage types."
+    )
+    case_handler_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Handled by this staff user."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Text in the case number, claim number, street or city."
+    )
+    created_after: dt.datetime | None = strawberry.field(
+        default=None, description="Created at or after this time."
+    )
+    created_before: dt.datetime | None = strawberry.field(
+        default=None, description="Created before this time."
+    )
+
+    def to_filter(self) -> CaseFilter:
+        handler = self.case_handler_id
+        return CaseFilter(
+            statuses=tuple(self.status or ()),
+            damage_types=tuple(self.damage_type or ()),
+            case_handler_id=decode_typed_id(handler, "User", "caseHandlerId") if handler else None,
+            search=(self.search or "").strip() or None,
+            created_after=self.created_after,
+            created_before=self.created_before,
+        )
+
+
+@strawberry.type(description="Who is signed in, and what they belong to.")
+class Viewer:
+    principal: strawberry.Private[Any]
+    role: ViewerRole = strawberry.field(  # type: ignore[valid-type]
+        description="Staff, partner, customer or integration."
+    )
+
+    @strawberry.field(description="The signed-in user (staff and partners); null otherwise.")
+    async def user(self, info: strawberry.Info) -> User | None:
+        if self.principal.user_id is None:
+            return None
+        row = await info.context.loaders.user_by_id.load(self.principal.user_id)
+        return User.from_row(row) if row else None
+
+    @strawberry.field(description="The insurer whose portal this is.")
+    async def insurer(self, info: strawberry.Info) -> Company | None:
+        row = await info.context.loaders.company_by_id.load(self.principal.insurer_id)
+        return Company.from_row(row) if row else None
+
+    @strawberry.field(description="For a customer: the one case their access is bound to.")
+    async def case(self, info: strawberry.Info) -> Case | None:
+        if self.principal.case_id is None:
+            return None
+        row = await info.context.loaders.case_by_id.load(self.principal.case_id)
+        return Case.from_row(row) if row else None
+
+    @strawberry.field(description="Scopes of the API key in use; empty for people.")
+    def scopes(self) -> list[str]:
+        return sorted(self.principal.scopes)
+
+
+async def _node(info: strawberry.Info, global_id: str, field: str) -> Node | None:
+    principal = info.context.require_principal()
+    type_name, row_id = decode_global_id(global_id, field)
+    row = await load_row(info.context.loaders, principal, type_name, row_id)
+    return NODE_TYPES[type_name].from_row(row) if row is not None else None
+
+
+@strawberry.type(description="Everything that can be read.")
+class Query:
+    @strawberry.field(description="The signed-in principal. Fails with UNAUTHENTICATED if none.")
+    def viewer(self, info: strawberry.Info) -> Viewer:
+        principal = info.context.require_principal()
+        return Viewer(principal=principal, role=principal.role)
+
+    @strawberry.field(description="Any object by its global id; NOT_FOUND when absent or unseen.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node:
+        found = await _node(info, id, "id")
+        if found is None:
+            raise not_found()
+        return found
+
+    @strawberry.field(
+        description="Several objects by global id, in order; null where absent or unseen."
+    )
+    async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > 100:
+            raise bad_input("At most 100 ids at a time.", "ids")
+        return [await _node(info, global_id, "ids") for global_id in ids]
+
+    @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")
+    async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:
+        info.context.require_principal()
+        row = await info.context.loaders.case_by_id.load(decode_typed_id(id, "Case", "id"))
+        if row is None:
+            raise not_found("case")
+        return Case.from_row(row)
+
+    @strawberry.field(
+        description="Cases visible to you (staff: the portal; partners: cases their office "
+        "works on or handles; customers: their case), filtered and sorted. Page size 1–100."
+    )
+    async def cases(
+        self,
+        info: strawberry.Info,
+        filter: CaseFilterInput | None = None,
+        order_by: CaseOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Case]:
+        principal = info.context.require_principal()
+        order = order_by or CaseOrder()
+        page = await list_cases(
+            engine=info.context.engine,
+            principal=principal,
+            case_filter=(filter or CaseFilterInput()).to_filter(),
+            order=order.field,
+            descending=order.direction is OrderDirection.DESC,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        items = [(cursor, Case.from_row(row)) for cursor, row in page.rows]
+        return make_connection(
+            items, has_next=page.has_next, has_previous=page.has_previous, count=page.count
+        )

@@ -1,0 +1,117 @@
+"""Builds the Schema: Query, Mutation, the types only reachable through interfaces,
+and the extensions every request goes through."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from schema.mutations import auth, case, communication, document, task
+from schema.mutations.payloads import (
+    CasePayload,
+    CommentPayload,
+    DocumentPayload,
+    DocumentsPayload,
+    MarkReadPayload,
+    MessagePayload,
+    TaskPayload,
+)
+from schema.query import NODE_TYPES, Query
+from schema.request_log import RequestLog
+
+
+def _m(resolver, description: str):  # type: ignore[no-untyped-def]
+    return strawberry.mutation(resolver=resolver, description=description)
+
+
+@strawberry.type(description="Everything that changes state. Each mutation is one transaction.")
+class Mutation:
+    login: auth.LoginPayload = _m(auth.login, "Sign in with email and password.")
+    customer_login: auth.LoginPayload = _m(
+        auth.customer_login, "Sign in as a customer with the access token from their link."
+    )
+    customer_access_grant: auth.CustomerAccessPayload = _m(
+        auth.customer_access_grant,
+        "Give a contact access to the customer page; returns the link token once.",
+    )
+    case_create: CasePayload = _m(case.case_create, "Open a new case. Feed: CASE_CREATED.")
+    case_update: CasePayload = _m(case.case_update, "Change case details. Feed: CASE_UPDATED.")
+    case_put_on_hold: CasePayload = _m(
+        case.case_put_on_hold, "Put an open case on hold. Feed: CASE_PUT_ON_HOLD."
+    )
+    case_close: CasePayload = _m(case.case_close, "Close a case. Feed: CASE_CLOSED.")
+    case_reopen: CasePayload = _m(
+        case.case_reopen, "Reopen a closed case or resume one on hold. Feed: CASE_REOPENED."
+    )
+    case_set_compensation_decision: CasePayload = _m(
+        case.case_set_compensation_decision,
+        "Record the compensation decision. Feed: COMPENSATION_DECISION.",
+    )
+    task_add: TaskPayload = _m(task.task_add, "Add a task to a case. Feed: NEW_TASKS_ADDED.")
+    task_remove: CasePayload = _m(
+        task.task_remove, "Remove a task that has not started. Feed: TASK_REMOVED."
+    )
+    task_assign_office: TaskPayload = _m(
+        task.task_assign_office,
+        "Assign a task to an office (clears the responsible person). "
+        "Feed: the office-changed event for the task's kind.",
+    )
+    task_assign_responsible: TaskPayload = _m(
+        task.task_assign_responsible,
+        "Name the person responsible for a task. Feed: INSPECTOR_ASSIGNED, "
+        "PROJECT_MANAGER_CHANGED or REPAIR_TASK_RESPONSIBLE_CHANGED.",
+    )
+    task_start: TaskPayload = _m(
+        task.task_start,
+        "Start an assigned task. Feed: MAIN_INSPECTION_STARTED or TASK_STARTED_OR_ENDED.",
+    )
+    task_complete: TaskPayload = _m(
+        task.task_complete,
+        "Complete a started task. Feed: MAIN_INSPECTION_COMPLETED or TASK_STARTED_OR_ENDED.",
+    )
+    task_approve: TaskPayload = _m(
+        task.task_approve, "Approve a completed task (insurer only). Feed: TASK_APPROVED."
+    )
+    task_set_schedule: TaskPayload = _m(
+        task.task_set_schedule,
+        "Set a task's planned start and end. Feed: REPAIR_TASK_SCHEDULE_CHANGED.",
+    )
+    task_set_customer_meeting: TaskPayload = _m(
+        task.task_set_customer_meeting,
+        "Set the customer meeting time. Feed: CUSTOMER_MEETING_TIME_CHANGED.",
+    )
+    document_upload: DocumentPayload = _m(
+        document.document_upload,
+        "Upload a file (GraphQL multipart request). Feed: DOCUMENT_UPLOADED.",
+    )
+    document_share: DocumentsPayload = _m(
+        document.document_share,
+        "Share documents with the customer, or revoke sharing. "
+        "Feed: DOCUMENT_SHARED / DOCUMENT_SHARING_REVOKED per changed document.",
+    )
+    message_send: MessagePayload = _m(
+        communication.message_send,
+        "Send a chat message. Feed: COMMUNICATION_TO_CUSTOMER or MESSAGE_FROM_CUSTOMER.",
+    )
+    comment_add: CommentPayload = _m(
+        communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
+    )
+    messages_mark_read: MarkReadPayload = _m(
+        communication.messages_mark_read,
+        "Mark all unread customer messages of a case read (no feed entry).",
+    )
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(NODE_TYPES.values()),
+        extensions=[
+            ParserCache(maxsize=1000),
+            ValidationCache(maxsize=1000),
+            RequestLog,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,183 @@
+"""The case: the claim everyone works on, and its lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from permissions.field_rules import CASE_BUDGET, CASE_MESSAGES, INTERNAL_COMMENTS, NOT_FOR_CUSTOMERS
+from permissions.fields import guarded
+from resolvers.pagination import PageArgs, encode_cursor
+from schema.connections import Connection, make_connection
+from schema.enums import CaseStatus, CompensationDecision, DamageType
+from schema.node import Node, encode_global_id
+from schema.types.loading import load_one
+from schema.types.people import CaseContact, Office, User
+from schema.types.work import Comment, Document, FeedEntry, Message, Task
+
+PAGE_ARGS_HELP = (
+    "Newest first. `first`/`after` page from the newest, `last`/`before` from the oldest; "
+    "page sizes are 1–100."
+)
+
+
+async def child_connection(
+    info: strawberry.Info,
+    page_loader: DataLoader[Any, Any],
+    count_loader: DataLoader[int, int],
+    case_id: int,
+    args: PageArgs,
+    kind: Any,
+) -> Connection[Any]:
+    page = await page_loader.load((case_id, args))
+    items = [(encode_cursor(str(row.id)), kind.from_row(row)) for row in page.rows]
+
+    async def count() -> int:
+        return await count_loader.load(case_id)
+
+    return make_connection(
+        items, has_next=page.has_next, has_previous=page.has_previous, count=count
+    )
+
+
+@strawberry.type(description="A claim: the unit the insurer, partners and customer share.")
+class Case(Node):
+    row: strawberry.Private[Any]
+    number: str = strawberry.field(description="The portal's case number, e.g. 2026-00042.")
+    claim_number: str | None = strawberry.field(description="The insurer's claim number.")
+    damage_type: DamageType = strawberry.field(description="What caused the damage.")
+    description: str | None = strawberry.field(description="What happened, as reported.")
+    street: str = strawberry.field(description="Street address of the damaged property.")
+    postal_code: str = strawberry.field(description="Postal code of the damaged property.")
+    city: str = strawberry.field(description="City of the damaged property.")
+    damage_date: dt.date | None = strawberry.field(description="When the damage occurred.")
+    status: CaseStatus = strawberry.field(description="Open, on hold or closed.")
+    status_reason: str | None = guarded(
+        NOT_FOR_CUSTOMERS, "Why the case was last put on hold, closed or reopened."
+    )
+    compensation_decision: CompensationDecision = guarded(
+        NOT_FOR_CUSTOMERS, "The insurer's compensation decision so far."
+    )
+    budget: Decimal | None = guarded(CASE_BUDGET, "The case budget.")
+    created_at: dt.datetime = strawberry.field(description="When the case was created.")
+    updated_at: dt.datetime = strawberry.field(description="When the case last changed.")
+    closed_at: dt.datetime | None = strawberry.field(description="When it was closed, if it is.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Case:
+        return cls(
+            row=row,
+            id=encode_global_id("Case", row.id),
+            number=row.number,
+            claim_number=row.claim_number,
+            damage_type=row.damage_type,
+            description=row.description,
+            street=row.street,
+            postal_code=row.postal_code,
+            city=row.city,
+            damage_date=row.damage_date,
+            status=row.status,
+            status_reason=row.status_reason,
+            compensation_decision=row.compensation_decision,
+            budget=row.budget,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            closed_at=row.closed_at,
+        )
+
+    @strawberry.field(description="The insurer's case handler.")
+    async def case_handler(self, info: strawberry.Info) -> User | None:
+        return await load_one(info, "user_by_id", self.row.case_handler_id, User)
+
+    @strawberry.field(description="The partner user acting as external case handler, if any.")
+    async def external_case_handler(self, info: strawberry.Info) -> User | None:
+        return await load_one(info, "user_by_id", self.row.external_case_handler_id, User)
+
+    @strawberry.field(description="The office holding the external case handler role, if any.")
+    async def external_case_handler_office(self, info: strawberry.Info) -> Office | None:
+        office_id = self.row.external_case_handler_office_id
+        return await load_one(info, "office_by_id", office_id, Office)
+
+    @strawberry.field(description="People on the customer side: policyholder and contacts.")
+    async def contacts(self, info: strawberry.Info) -> list[CaseContact]:
+        rows = await info.context.loaders.contacts_by_case.load(self.row.id)
+        return [CaseContact.from_row(row) for row in rows]
+
+    @strawberry.field(description="All tasks of the case, oldest first (a case has a handful).")
+    async def tasks(self, info: strawberry.Info) -> list[Task]:
+        rows = await info.context.loaders.tasks_by_case.load(self.row.id)
+        return [Task.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Documents the viewer may see: customers see shared ones, partner users "
+        "their tasks' and the case's general documents. " + PAGE_ARGS_HELP
+    )
+    async def documents(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Document]:
+        loaders = info.context.loaders
+        args = PageArgs.parse(first, after, last, before)
+        return await child_connection(
+            info, loaders.documents_page, loaders.documents_count, self.row.id, args, Document
+        )
+
+    @strawberry.field(
+        description="The news feed. Customers see only customer-facing event types. "
+        + PAGE_ARGS_HELP
+    )
+    async def feed(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[FeedEntry]:
+        loaders = info.context.loaders
+        args = PageArgs.parse(first, after, last, before)
+        return await child_connection(
+            info, loaders.feed_page, loaders.feed_count, self.row.id, args, FeedEntry
+        )
+
+    @guarded(CASE_MESSAGES, "The customer chat. " + PAGE_ARGS_HELP)
+    async def messages(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Message]:
+        loaders = info.context.loaders
+        args = PageArgs.parse(first, after, last, before)
+        return await child_connection(
+            info, loaders.messages_page, loaders.messages_count, self.row.id, args, Message
+        )
+
+    @guarded(CASE_MESSAGES, "Customer messages nobody on the insurer's side has read yet.")
+    async def unread_message_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.unread_messages_count.load(self.row.id)
+
+    @guarded(INTERNAL_COMMENTS, "Internal comments. " + PAGE_ARGS_HELP)
+    async def comments(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Comment]:
+        loaders = info.context.loaders
+        args = PageArgs.parse(first, after, last, before)
+        return await child_connection(
+            info, loaders.comments_page, loaders.comments_count, self.row.id, args, Comment
+        )

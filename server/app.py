@@ -1,0 +1,141 @@
+"""The composition root: `create_app(settings)` wires infrastructure to the schema."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+
+from resolvers.loaders import Loaders
+from schema.node import decode_global_id
+from schema.root import build_schema
+from server.body_limit import BodyLimit
+from server.db.engine import make_engine, make_session_factory
+from server.graphql_view import CasegraphGraphQL, authenticate
+from server.pubsub.broker import Broker, make_broker
+from server.settings import Settings
+from server.storage.files import LocalFileStorage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Infrastructure built once per process in the lifespan, reached through the app."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: Broker
+    storage: LocalFileStorage
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        checks["broker"] = "ok" if await services.broker.ping() else "error"
+    except Exception as exc:
+        checks["broker"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503
+    )
+
+
+async def download_document(request: Request) -> Response:
+    """Stream a document's bytes to a principal who may see it (same rules as GraphQL)."""
+    services: Services = request.app.state.services
+    principal, auth_error = await authenticate(request)
+    if principal is None:
+        message = auth_error.message if auth_error else "Sign in first: send a Bearer token."
+        return _error(401, "UNAUTHENTICATED", message)
+    try:
+        type_name, row_id = decode_global_id(request.path_params["document_id"])
+    except Exception:
+        type_name, row_id = "", 0
+    row = None
+    if type_name == "Document":
+        row = await Loaders(services.engine, principal).document_by_id.load(row_id)
+    if row is None or not services.storage.exists(row.storage_key):
+        return _error(404, "NOT_FOUND", "No document with that id.")
+    disposition = "attachment; filename*=UTF-8''" + _quote(row.file_name)
+    return StreamingResponse(
+        services.storage.stream(row.storage_key),
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(row.size_bytes),
+            "ETag": f'"{row.sha256}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set; `casegraph serve` starts an embedded one.")
+    schema = build_schema()
+    graphql = CasegraphGraphQL(
+        schema, multipart_uploads_enabled=True, keep_alive=True, keep_alive_interval=15
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url or "", pool_size=settings.db_pool_size)
+        broker = make_broker(settings.redis_url)
+        app.state.services = Services(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            broker=broker,
+            storage=LocalFileStorage(settings.files_dir),
+        )
+        try:
+            yield
+        finally:
+            await broker.close()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/documents/{document_id}", download_document),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.schema = schema
+    return BodyLimit(app, max_bytes=settings.max_upload_bytes + 1024 * 1024)  # type: ignore[return-value]

@@ -1,0 +1,133 @@
+"""The `casegraph` command: serve, db upgrade, seed, schema export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from server.settings import Settings
+
+
+def _database_url(settings: Settings) -> tuple[str, bool]:
+    """(URL, embedded?) — DATABASE_URL if set, else an embedded PostgreSQL in the data dir."""
+    if settings.database_url:
+        return settings.database_url, False
+    from server.db.embedded import start_embedded_postgres
+
+    print(f"DATABASE_URL is not set: using embedded PostgreSQL in {settings.data_dir}/pgdata")
+    return start_embedded_postgres(settings.data_dir), True
+
+
+def _upgrade(url: str) -> None:
+    from server.db.migrate import upgrade
+
+    upgrade(url)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    url, _ = _database_url(Settings())
+    _upgrade(url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    settings = Settings()
+    url, _ = _database_url(settings)
+    _upgrade(url)
+    if args.demo:
+        from server.seed.demo import print_demo_logins, seed_demo_if_empty
+
+        created = asyncio.run(seed_demo_if_empty(url, settings))
+        print("demo data created" if created else "demo data already present; nothing added")
+        print_demo_logins()
+    if args.cases:
+        from server.seed.bulk import seed_bulk
+
+        asyncio.run(seed_bulk(url, cases=args.cases))
+    if not args.demo and not args.cases:
+        print("nothing to do: pass --demo and/or --cases N", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    url, embedded = _database_url(settings)
+    # Workers are separate processes: they read the URL from the environment.
+    os.environ["DATABASE_URL"] = url
+    _upgrade(url)
+    if embedded or args.demo:
+        from server.seed.demo import print_demo_logins, seed_demo_if_empty
+
+        asyncio.run(seed_demo_if_empty(url, settings))
+        print_demo_logins()
+    print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+    uvicorn.run(
+        "server.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=args.log_level,
+        access_log=False,  # the app logs one structured line per operation
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_schema_export(args: argparse.Namespace) -> int:
+    from schema.root import build_schema
+
+    sdl = str(build_schema()) + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="casegraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--demo", action="store_true", help="seed demo data if the DB is empty")
+    serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply all migrations")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+
+    seed = commands.add_parser("seed", help="load demo or bulk data")
+    seed.add_argument("--demo", action="store_true", help="deterministic demo data (once)")
+    seed.add_argument("--cases", type=int, default=0, help="add N bulk cases for benchmarks")
+    seed.set_defaults(run=cmd_seed)
+
+    schema = commands.add_parser("schema", help="the GraphQL schema")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    export = schema_commands.add_parser("export", help="print the SDL")
+    export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
+    export.set_defaults(run=cmd_schema_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

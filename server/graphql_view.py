@@ -1,0 +1,104 @@
+"""The Strawberry ASGI view: context per request, error shape, orjson responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
+
+from resolvers.auth import principal_from_bearer
+from resolvers.context import Context
+from resolvers.loaders import Loaders
+from schema.request_log import error_code
+from server.errors import AppError, ErrorCode
+
+log = logging.getLogger("casegraph.errors")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_of(request: Request | WebSocket) -> str:
+    """The caller's X-Request-ID when it is sane, else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def bearer_token(request: Request | WebSocket) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def authenticate(request: Request | WebSocket) -> tuple[Any, AppError | None]:
+    """(principal or None, the reason a sent credential was rejected)."""
+    token = bearer_token(request)
+    if token is None:
+        return None, None
+    services = request.app.state.services
+    try:
+        key = services.settings.signing_key()
+        return await principal_from_bearer(services.engine, token, key), None
+    except AppError as exc:
+        return None, exc
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """Every error gets a stable code and the request id; unexpected ones are masked."""
+    code = error_code(error)
+    original = error.original_error
+    formatted = error.formatted
+    extensions: dict[str, Any] = {"code": code.value, "requestId": request_id}
+    if isinstance(original, AppError):
+        extensions.update(original.extensions)
+    elif code is ErrorCode.INTERNAL:
+        log.error(
+            "unexpected error in resolver",
+            exc_info=original,
+            extra={"requestId": request_id, "path": error.path},
+        )
+        formatted["message"] = f"Internal error; quote request id {request_id} when reporting it."
+    formatted["extensions"] = extensions
+    return formatted
+
+
+class CasegraphGraphQL(GraphQL):
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services = request.app.state.services
+        request_id = request_id_of(request)
+        request.state.request_id = request_id
+        if isinstance(response, Response):
+            response.headers["X-Request-ID"] = request_id
+        principal, auth_error = await authenticate(request)
+        return Context(
+            request=request,
+            response=response,
+            principal=principal,
+            engine=services.engine,
+            sessions=services.sessions,
+            loaders=Loaders(services.engine, principal),
+            broker=services.broker,
+            storage=services.storage,
+            settings=services.settings,
+            request_id=request_id,
+            auth_error=auth_error,
+        )
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> dict[str, Any]:
+        data: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+            data["errors"] = [format_error(e, request_id) for e in result.errors]
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
