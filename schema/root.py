@@ -109,8 +109,8 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         types=list(NODE_TYPES.values()),
         extensions=[
-            ParserCache(maxsize=1000),
-            ValidationCache(maxsize=1000),
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
             RequestLog,
         ],
         config=StrawberryConfig(auto_camel_case=True),

