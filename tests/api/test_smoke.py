@@ -17,8 +17,9 @@ query ($id: ID!) {
 
 async def test_staff_reads_a_case(client, world):
     portal = world.portal
-    result = await gql(client, CASE_QUERY, {"id": gid("Case", portal.case.id)},
-                       token=portal.tokens["staff"])
+    result = await gql(
+        client, CASE_QUERY, {"id": gid("Case", portal.case.id)}, token=portal.tokens["staff"]
+    )
     assert "errors" not in result, result
     case = result["data"]["case"]
     assert case["number"] == portal.case.number

@@ -1,0 +1,508 @@
+"""Bulk benchmark data: N cases with tasks, documents, feed and chat, loaded by COPY.
+
+Everything goes into one insurer, "Bench Insurance", so benchmarks never mix with the
+demo portals. Rows are built in Python and sent with asyncpg's binary COPY, one
+transaction per batch; ids come from the tables' own sequences so the server's later
+inserts continue after them. The write services are bypassed on purpose: they are
+correct but do one round trip per change, which is far too slow for 20,000 cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from resolvers.auth import hash_password
+
+BENCH_INSURER = "Bench Insurance"
+BENCH_EMAIL = "bench@casegraph.test"
+BENCH_PASSWORD = "bench-password"
+BATCH_SIZE = 1000
+SEED = 20_261_123
+DUMMY_STORAGE_KEY = "bench" + "0" * 27  # no file behind it: downloads are not benchmarked
+WINDOW = dt.timedelta(days=365)  # cases of one run are spread over the past year
+
+STAFF = [  # (email, name, authority level)
+    (BENCH_EMAIL, "Bench Admin", 6),
+    ("bench-handler1@casegraph.test", "Bench Handler One", 3),
+    ("bench-handler2@casegraph.test", "Bench Handler Two", 4),
+    ("bench-handler3@casegraph.test", "Bench Handler Three", 4),
+]
+PARTNERS = {  # company -> offices (name, street, postal code, city, lat, lon)
+    "Bench Bygg og Tørk AS": [
+        ("Bench Bygg Oslo", "Storgata 1", "0155", "Oslo", 59.9139, 10.7522),
+        ("Bench Bygg Drammen", "Bragernes torg 2", "3017", "Drammen", 59.7439, 10.2045),
+    ],
+    "Bench Takst og Prosjekt AS": [
+        ("Bench Takst Bergen", "Torgallmenningen 3", "5014", "Bergen", 60.3929, 5.3241),
+        ("Bench Takst Trondheim", "Munkegata 4", "7011", "Trondheim", 63.4305, 10.3951),
+    ],
+}
+SERVICES = ["main_inspection", "project_management", "repair", "drying", "carpentry"]
+REPAIR_TRADES = ["Drying", "Carpentry", "Demolition", "Drainage", "Painting", "Electrical work"]
+DAMAGE_TYPES = ["water", "water", "water", "fire", "storm", "burglary", "flood", "glass", "other"]
+CITIES = [("Oslo", "0"), ("Bergen", "5"), ("Trondheim", "7"), ("Stavanger", "4"), ("Tromsø", "9")]
+STREETS = ["Kirkeveien", "Parkveien", "Skolegata", "Fjordveien", "Bakkegata", "Solbergveien"]
+FIRST = ["Kari", "Ola", "Ingrid", "Lars", "Nora", "Jonas", "Sofie", "Emil", "Anna", "Henrik"]
+LAST = ["Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl", "Lie", "Moen"]
+# Weights of the progress stages: created, inspector assigned, inspecting, decided,
+# repairing, finished. Most benchmark cases sit in the middle, like a real portfolio.
+STAGE_WEIGHTS = [5, 10, 15, 20, 35, 15]
+
+CASE_COLUMNS = [
+    "id", "insurer_id", "number", "claim_number", "damage_type", "description", "street",
+    "postal_code", "city", "damage_date", "status", "status_reason", "compensation_decision",
+    "case_handler_id", "budget", "external_case_handler_office_id", "external_case_handler_id",
+    "created_at", "updated_at", "closed_at",
+]  # fmt: skip
+CONTACT_COLUMNS = ["id", "insurer_id", "case_id", "role", "name", "email", "phone", "created_at"]
+TASK_COLUMNS = [
+    "id", "insurer_id", "case_id", "kind", "title", "description", "office_id", "responsible_id",
+    "status", "scheduled_start", "scheduled_end", "customer_meeting_at", "budget_estimate",
+    "created_at",
+]  # fmt: skip
+DOCUMENT_COLUMNS = [
+    "id", "insurer_id", "case_id", "task_id", "type", "title", "file_name", "content_type",
+    "size_bytes", "sha256", "storage_key", "uploaded_by_user_id", "uploaded_by_contact_id",
+    "shared_with_customer", "created_at",
+]  # fmt: skip
+FEED_COLUMNS = [
+    "id", "insurer_id", "case_id", "type", "payload", "actor_user_id", "actor_contact_id",
+    "created_at",
+]  # fmt: skip
+MESSAGE_COLUMNS = [
+    "id", "insurer_id", "case_id", "direction", "author_user_id", "author_contact_id", "body",
+    "read_at", "read_by_user_id", "created_at",
+]  # fmt: skip
+TABLES = ["cases", "case_contacts", "tasks", "documents", "feed_entries", "messages"]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    name: str
+
+
+@dataclass(slots=True)
+class BenchPortal:
+    insurer_id: int
+    handlers: list[Person]
+    offices: list[int]
+    staff_by_office: dict[int, list[Person]]
+    office_names: dict[int, str]
+    external_handler: tuple[int, Person]  # (office id, user)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows of one batch per table, in COPY column order."""
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {table: [] for table in TABLES}
+    )
+
+
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg wants a plain libpq URL; the app's URL may name the SQLAlchemy driver."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+# -- the portal: insurer, staff, partner companies, offices, partner users -------------
+
+
+async def _company_id(conn: asyncpg.Connection, name: str, insurer_id: int | None) -> int:
+    found = await conn.fetchval(
+        "SELECT id FROM companies WHERE name = $1 AND insurer_id IS NOT DISTINCT FROM $2",
+        name,
+        insurer_id,
+    )
+    if found is not None:
+        return int(found)
+    kind = "insurer" if insurer_id is None else "partner"
+    limit = Decimal(10000) if insurer_id is None else None
+    return int(
+        await conn.fetchval(
+            "INSERT INTO companies (kind, insurer_id, name, default_budget_approval_limit)"
+            " VALUES ($1, $2, $3, $4) RETURNING id",
+            kind,
+            insurer_id,
+            name,
+            limit,
+        )
+    )
+
+
+async def _office_id(conn: asyncpg.Connection, insurer_id: int, company_id: int, spec: Any) -> int:
+    name, street, postal_code, city, lat, lon = spec
+    found = await conn.fetchval(
+        "SELECT id FROM offices WHERE company_id = $1 AND name = $2", company_id, name
+    )
+    if found is not None:
+        return int(found)
+    return int(
+        await conn.fetchval(
+            "INSERT INTO offices (insurer_id, company_id, name, street, postal_code, city,"
+            " latitude, longitude, services) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
+            insurer_id, company_id, name, street, postal_code, city, lat, lon, SERVICES,
+        )  # fmt: skip
+    )
+
+
+async def _ensure_users(conn: asyncpg.Connection, users: list[dict[str, Any]]) -> None:
+    """Insert the users whose email is not taken yet; hash the shared password at most once."""
+    emails = [user["email"] for user in users]
+    taken = {r["email"] for r in await conn.fetch("SELECT email FROM users WHERE email = ANY($1)", emails)}
+    missing = [user for user in users if user["email"] not in taken]
+    if not missing:
+        return
+    password_hash = hash_password(BENCH_PASSWORD)
+    await conn.executemany(
+        "INSERT INTO users (insurer_id, company_id, office_id, kind, email, name, password_hash,"
+        " authority_level, external_case_handler_eligible, budget_approval_limit)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        [
+            (u["insurer_id"], u["company_id"], u["office_id"], u["kind"], u["email"], u["name"],
+             password_hash, u["level"], u["ech"], u["limit"])
+            for u in missing
+        ],
+    )  # fmt: skip
+
+
+async def ensure_bench_portal(conn: asyncpg.Connection) -> BenchPortal:
+    """The bench insurer and its people, created on the first run and reused after."""
+    insurer_id = await _company_id(conn, BENCH_INSURER, None)
+    users: list[dict[str, Any]] = [
+        dict(insurer_id=insurer_id, company_id=insurer_id, office_id=None, kind="staff",
+             email=email, name=name, level=level, ech=False, limit=None)
+        for email, name, level in STAFF
+    ]  # fmt: skip
+    office_names: dict[int, str] = {}
+    for company_index, (company, offices) in enumerate(PARTNERS.items()):
+        company_id = await _company_id(conn, company, insurer_id)
+        for office_index, spec in enumerate(offices):
+            office_id = await _office_id(conn, insurer_id, company_id, spec)
+            office_names[office_id] = spec[0]
+            slug = spec[0].lower().replace(" ", "-")
+            for n in (1, 2):
+                # One eligible external case handler: the first user of the last office.
+                ech = (company_index, office_index, n) == (len(PARTNERS) - 1, len(offices) - 1, 1)
+                users.append(
+                    dict(insurer_id=insurer_id, company_id=company_id, office_id=office_id,
+                         kind="partner", email=f"{slug}-{n}@casegraph.test",
+                         name=f"{spec[3]} Partner {n}", level=1, ech=ech,
+                         limit=Decimal(25000) if ech else None)
+                )  # fmt: skip
+    await _ensure_users(conn, users)
+    rows = await conn.fetch(
+        "SELECT id, name, kind, office_id, external_case_handler_eligible FROM users"
+        " WHERE email = ANY($1) ORDER BY id",
+        [u["email"] for u in users],
+    )
+    staff_by_office: dict[int, list[Person]] = {office: [] for office in office_names}
+    handlers, external = [], None
+    for row in rows:
+        person = Person(row["id"], row["name"])
+        if row["kind"] == "staff":
+            handlers.append(person)
+        elif row["office_id"] in staff_by_office:
+            staff_by_office[row["office_id"]].append(person)
+            if row["external_case_handler_eligible"]:
+                external = (row["office_id"], person)
+    assert external is not None, "the bench external case handler is missing"
+    return BenchPortal(
+        insurer_id, handlers, list(office_names), staff_by_office, office_names, external
+    )
+
+
+async def next_case_number(conn: asyncpg.Connection, insurer_id: int) -> int:
+    """The first free number after the highest B-number of the insurer."""
+    highest = await conn.fetchval(
+        "SELECT max(substring(number FROM 3)::int) FROM cases"
+        " WHERE insurer_id = $1 AND number ~ '^B-[0-9]+$'",
+        insurer_id,
+    )
+    return int(highest or 0) + 1
+
+
+# -- one case and everything on it ---------------------------------------------------
+
+
+@dataclass(slots=True)
+class CaseIds:
+    """Ids drawn from the sequences for one batch, handed out in order."""
+
+    pools: dict[str, list[int]]
+
+    def take(self, table: str) -> int:
+        return self.pools[table].pop()
+
+
+def _stage_statuses(stage: int, rng: random.Random) -> list[str]:
+    """Statuses of main inspection, project management and three repairs at a stage."""
+    main = ["new", "assigned", "started", "completed", "approved", "approved"][stage]
+    management = "started" if stage == 4 else ("completed" if stage == 5 else "assigned")
+    if stage < 1:
+        management = "new"
+    repair_choices = {4: ["assigned", "started", "completed"], 5: ["completed", "approved"]}
+    repairs = [rng.choice(repair_choices.get(stage, ["new", "assigned"])) for _ in range(3)]
+    return [main, management, *repairs]
+
+
+def _decision_and_status(stage: int, rng: random.Random) -> tuple[str, str]:
+    decision = "none"
+    if stage == 3:
+        decision = rng.choice(["accepted", "accepted", "rejected", "more_information_needed"])
+    elif stage >= 4:
+        decision = "accepted"
+    if stage == 5 or (decision == "rejected" and rng.random() < 0.5):
+        return decision, "closed"
+    return decision, "on_hold" if rng.random() < 0.08 else "open"
+
+
+def _times(rng: random.Random, start: dt.datetime, count: int, now: dt.datetime) -> list[dt.datetime]:
+    """`count` sorted moments after `start`, within 60 days and never in the future."""
+    span = max(60.0, min(60 * 86400.0, (now - start).total_seconds()))
+    return sorted(start + dt.timedelta(seconds=rng.uniform(30, span)) for _ in range(count))
+
+
+def add_case(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random,
+             number: int, created: dt.datetime, now: dt.datetime) -> None:  # fmt: skip
+    """Append one case with its contacts, tasks, documents, messages and feed to `batch`."""
+    ins, case_id = portal.insurer_id, ids.take("cases")
+    stage = rng.choices(range(6), weights=STAGE_WEIGHTS)[0]
+    decision, status = _decision_and_status(stage, rng)
+    handler = rng.choice(portal.handlers[1:])
+    city, postal_prefix = rng.choice(CITIES)
+    external = portal.external_handler if rng.random() < 0.1 else None
+    feed_times = _times(rng, created, 25, now)
+    message_times = _times(rng, created + dt.timedelta(hours=1), 10, now)
+    closed_at = feed_times[-1] if status == "closed" else None
+    batch.rows["cases"].append((
+        case_id, ins, f"B-{number:06d}", f"CLM-{number:08d}", rng.choice(DAMAGE_TYPES),
+        "Damage reported by the policyholder; see the inspection report.",
+        f"{rng.choice(STREETS)} {rng.randint(1, 120)}", f"{postal_prefix}{rng.randint(100, 999)}",
+        city, (created - dt.timedelta(days=rng.randint(0, 20))).date(), status,
+        "Waiting for the customer" if status == "on_hold" else None, decision, handler.id,
+        Decimal(rng.randrange(20_000, 400_000, 500)), external[0] if external else None,
+        external[1].id if external else None, created, feed_times[-1], closed_at,
+    ))  # fmt: skip
+    contacts = [ids.take("case_contacts")]
+    holder = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    batch.rows["case_contacts"].append((
+        contacts[0], ins, case_id, "policyholder", holder,
+        f"{holder.lower().replace(' ', '.')}.{number}@example.test", f"+47 9{rng.randint(1000000, 9999999)}",
+        created,
+    ))  # fmt: skip
+    if rng.random() < 0.5:
+        contacts.append(ids.take("case_contacts"))
+        other = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        batch.rows["case_contacts"].append(
+            (contacts[1], ins, case_id, "contact_person", other, None, None, created)
+        )
+    tasks = _add_tasks(batch, portal, ids, rng, case_id, stage, created)
+    documents = _add_documents(batch, ids, rng, case_id, ins, tasks, contacts[0], handler, stage, created)
+    messages = _add_messages(batch, ids, rng, case_id, ins, handler, contacts[0], message_times)
+    _add_feed(batch, portal, ids, rng, case_id, number, status, decision, handler, contacts[0],
+              tasks, documents, messages, feed_times)  # fmt: skip
+
+
+def _add_tasks(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random,
+               case_id: int, stage: int, created: dt.datetime) -> list[tuple[Any, ...]]:  # fmt: skip
+    kinds = [("main_inspection", "Main inspection"), ("project_management", "Project management")]
+    kinds += [("repair", trade) for trade in rng.sample(REPAIR_TRADES, 3)]
+    rows = []
+    for (kind, title), status in zip(kinds, _stage_statuses(stage, rng), strict=True):
+        office = rng.choice(portal.offices)
+        responsible = None if status == "new" else rng.choice(portal.staff_by_office[office]).id
+        start = end = meeting = None
+        if kind == "repair" and stage >= 4:
+            start = created + dt.timedelta(days=rng.randint(14, 40), hours=7)
+            end = start + dt.timedelta(days=rng.randint(2, 20))
+        if kind == "main_inspection" and stage >= 1:
+            meeting = created + dt.timedelta(days=rng.randint(1, 7), hours=rng.choice([9, 11, 13]))
+        row = (ids.take("tasks"), portal.insurer_id, case_id, kind, title,
+               f"{title} after the reported damage.", office, responsible, status, start, end,
+               meeting, Decimal(rng.randrange(5_000, 120_000, 250)), created)  # fmt: skip
+        rows.append(row)
+    batch.rows["tasks"].extend(rows)
+    return rows
+
+
+def _add_documents(batch: Batch, ids: CaseIds, rng: random.Random, case_id: int, ins: int,
+                   tasks: list[tuple[Any, ...]], contact_id: int, handler: Person, stage: int,
+                   created: dt.datetime) -> list[tuple[Any, ...]]:  # fmt: skip
+    inspector = tasks[0][7] or handler.id
+    specs = [  # type, title, file, content type, task, user, contact, shared
+        ("inspection_report", "Inspection report", "inspection-report.pdf", "application/pdf",
+         tasks[0][0], inspector, None, stage >= 3),
+        ("customer_settlement_report", "Settlement", "settlement.pdf", "application/pdf",
+         None, handler.id, None, stage >= 5),
+        ("other", "Moisture measurements", "moisture.xlsx",
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         tasks[2][0], tasks[2][7] or handler.id, None, False),
+        ("customer_upload", "Photo of the damage", "IMG_0042.jpg", "image/jpeg",
+         None, None, contact_id, True),
+    ]  # fmt: skip
+    rows = [
+        (ids.take("documents"), ins, case_id, task, kind, title, file_name, content_type,
+         rng.randint(20_000, 4_000_000), f"{rng.getrandbits(256):064x}", DUMMY_STORAGE_KEY,
+         user, contact, shared, created + dt.timedelta(days=index + 1))
+        for index, (kind, title, file_name, content_type, task, user, contact, shared)
+        in enumerate(specs)
+    ]  # fmt: skip
+    batch.rows["documents"].extend(rows)
+    return rows
+
+
+def _add_messages(batch: Batch, ids: CaseIds, rng: random.Random, case_id: int, ins: int,
+                  handler: Person, contact_id: int, times: list[dt.datetime]) -> list[int]:  # fmt: skip
+    message_ids = []
+    for index, at in enumerate(times):
+        message_id = ids.take("messages")
+        message_ids.append(message_id)
+        if index == 0 or rng.random() < 0.5:
+            batch.rows["messages"].append((
+                message_id, ins, case_id, "to_customer", handler.id, None,
+                f"Hello, this is {handler.name}. Update {index + 1} on your case.", None, None, at,
+            ))  # fmt: skip
+        else:
+            read = rng.random() < 0.7
+            batch.rows["messages"].append((
+                message_id, ins, case_id, "from_customer", None, contact_id,
+                f"Thank you. Question {index + 1}: when will the work start?",
+                at + dt.timedelta(hours=2) if read else None, handler.id if read else None, at,
+            ))  # fmt: skip
+    return message_ids
+
+
+def _add_feed(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random, case_id: int,
+              number: int, status: str, decision: str, handler: Person, contact_id: int,
+              tasks: list[tuple[Any, ...]], documents: list[tuple[Any, ...]],
+              messages: list[int], times: list[dt.datetime]) -> None:  # fmt: skip
+    """25 entries telling the case's story, with payloads shaped like the services' own."""
+    main, management, repair = tasks[0], tasks[1], tasks[2]
+
+    def office(task: tuple[Any, ...]) -> dict[str, Any]:
+        return {"taskId": task[0], "officeId": task[6], "officeName": portal.office_names[task[6]]}
+
+    def person(task: tuple[Any, ...]) -> dict[str, Any]:
+        return {"taskId": task[0], "userId": task[7], "userName": "Partner"}
+
+    def progress(task: tuple[Any, ...], to: str) -> dict[str, Any]:
+        return {"taskId": task[0], "kind": task[3], "title": task[4], "status": to}
+
+    entries: list[tuple[str, dict[str, Any], int | None, int | None]] = [
+        ("case_created", {"number": f"B-{number:06d}"}, handler.id, None),
+        *[("new_tasks_added", {"taskId": t[0], "kind": t[3], "title": t[4]}, handler.id, None)
+          for t in tasks],
+        ("main_inspection_office_changed", office(main), handler.id, None),
+        ("inspector_assigned", person(main), handler.id, None),
+        ("customer_meeting_time_changed", {"taskId": main[0], "at": None}, handler.id, None),
+        ("call_history", {"successful": rng.random() < 0.8, "durationSeconds": rng.randint(20, 900),
+                          "number": "+47 22000000", "caller": handler.name}, handler.id, None),
+        ("main_inspection_started", progress(main, "started"), handler.id, None),
+        ("main_inspection_completed", progress(main, "completed"), handler.id, None),
+        ("document_uploaded", {"documentId": documents[0][0], "title": documents[0][5],
+                               "type": documents[0][4]}, handler.id, None),
+        ("document_shared", {"documentId": documents[0][0], "title": documents[0][5]},
+         handler.id, None),
+        ("compensation_decision", {"decision": decision if decision != "none" else "accepted",
+                                   "previous": "none"}, handler.id, None),
+        ("project_management_office_changed", office(management), handler.id, None),
+        ("project_manager_changed", person(management), handler.id, None),
+        ("repair_task_office_changed", office(repair), handler.id, None),
+        ("repair_task_responsible_changed", person(repair), handler.id, None),
+        ("repair_task_schedule_changed", {"taskId": repair[0], "start": None, "end": None},
+         handler.id, None),
+        ("task_started_or_ended", progress(repair, "started"), handler.id, None),
+        ("communication_to_customer", {"messageId": messages[0]}, handler.id, None),
+        ("message_from_customer", {"messageId": messages[1]}, None, contact_id),
+        ("case_updated", {"fields": ["budget"]}, handler.id, None),
+    ]  # fmt: skip
+    last = {"closed": "case_closed", "on_hold": "case_put_on_hold"}.get(status)
+    entries.append(
+        (last, {"from": "open"}, handler.id, None)
+        if last
+        else ("communication_to_customer", {"messageId": messages[-1]}, handler.id, None)
+    )
+    rows = batch.rows["feed_entries"]
+    for (kind, payload, user, contact), at in zip(entries, times, strict=True):
+        rows.append((ids.take("feed_entries"), portal.insurer_id, case_id, kind,
+                     json.dumps(payload, separators=(",", ":")), user, contact, at))  # fmt: skip
+
+
+# -- loading -------------------------------------------------------------------------
+
+PER_CASE = {"cases": 1, "case_contacts": 2, "tasks": 5, "documents": 4, "feed_entries": 25,
+            "messages": 10}  # fmt: skip
+COLUMNS = {"cases": CASE_COLUMNS, "case_contacts": CONTACT_COLUMNS, "tasks": TASK_COLUMNS,
+           "documents": DOCUMENT_COLUMNS, "feed_entries": FEED_COLUMNS,
+           "messages": MESSAGE_COLUMNS}  # fmt: skip
+
+
+async def _draw_ids(conn: asyncpg.Connection, cases: int) -> CaseIds:
+    """Enough ids from each table's sequence for `cases` cases (unused ones are just gaps)."""
+    pools = {}
+    for table, per_case in PER_CASE.items():
+        rows = await conn.fetch(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id"
+            " FROM generate_series(1, $2) ORDER BY 1 DESC",
+            table,
+            per_case * cases,
+        )
+        pools[table] = [row["id"] for row in rows]  # descending: pop() hands out ascending
+    return CaseIds(pools)
+
+
+async def _load_batch(conn: asyncpg.Connection, portal: BenchPortal, first: int, size: int,
+                      created: list[dt.datetime], now: dt.datetime) -> None:  # fmt: skip
+    rng = random.Random(SEED + first)  # the same numbers always get the same content
+    async with conn.transaction():
+        ids = await _draw_ids(conn, size)
+        batch = Batch()
+        for offset in range(size):
+            add_case(batch, portal, ids, rng, first + offset, created[offset], now)
+        for table in TABLES:  # parents first, for the foreign keys
+            await conn.copy_records_to_table(
+                table, records=batch.rows[table], columns=COLUMNS[table]
+            )
+
+
+def _creation_times(cases: int, now: dt.datetime) -> list[dt.datetime]:
+    """Evenly over the past year, oldest first, so ids and creation dates rise together."""
+    start = now.replace(minute=0, second=0, microsecond=0) - WINDOW
+    step = WINDOW / max(cases, 1)
+    return [start + step * index for index in range(cases)]
+
+
+async def seed_bulk(url: str, *, cases: int) -> None:
+    """Add `cases` benchmark cases to the Bench Insurance portal (created on first use)."""
+    began = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with conn.transaction():
+            portal = await ensure_bench_portal(conn)
+            first = await next_case_number(conn, portal.insurer_id)
+        created = _creation_times(cases, now)
+        for offset in range(0, cases, BATCH_SIZE):
+            size = min(BATCH_SIZE, cases - offset)
+            await _load_batch(conn, portal, first + offset, size,
+                              created[offset : offset + size], now)  # fmt: skip
+        await conn.execute("ANALYZE " + ", ".join(TABLES))
+    finally:
+        await conn.close()
+    last = first + cases - 1
+    print(
+        f"bench: added {cases} cases (B-{first:06d}..B-{last:06d}) to '{BENCH_INSURER}' with "
+        f"{cases * 5} tasks, {cases * 4} documents, {cases * 25} feed entries, "
+        f"{cases * 10} messages in {time.perf_counter() - began:.1f} s; "
+        f"sign in as {BENCH_EMAIL} / {BENCH_PASSWORD}"
+    )
