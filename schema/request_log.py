@@ -20,8 +20,9 @@ def error_code(error: GraphQLError) -> ErrorCode:
     original = error.original_error
     if isinstance(original, AppError):
         return original.code
-    if original is None:
-        return ErrorCode.GRAPHQL_VALIDATION_FAILED  # parse, validation, variable coercion
+    if original is None or error.path is None:
+        # Parse, validation and variable coercion errors happen before any resolver runs.
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
     return ErrorCode.INTERNAL
 
 

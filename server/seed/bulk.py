@@ -97,6 +97,7 @@ class BenchPortal:
     offices: list[int]
     staff_by_office: dict[int, list[Person]]
     office_names: dict[int, str]
+    names: dict[int, str]  # user id -> name, for feed payloads
     external_handler: tuple[int, Person]  # (office id, user)
 
 
@@ -127,16 +128,11 @@ async def _company_id(conn: asyncpg.Connection, name: str, insurer_id: int | Non
         return int(found)
     kind = "insurer" if insurer_id is None else "partner"
     limit = Decimal(10000) if insurer_id is None else None
-    return int(
-        await conn.fetchval(
-            "INSERT INTO companies (kind, insurer_id, name, default_budget_approval_limit)"
-            " VALUES ($1, $2, $3, $4) RETURNING id",
-            kind,
-            insurer_id,
-            name,
-            limit,
-        )
+    insert = (
+        "INSERT INTO companies (kind, insurer_id, name, default_budget_approval_limit)"
+        " VALUES ($1, $2, $3, $4) RETURNING id"
     )
+    return int(await conn.fetchval(insert, kind, insurer_id, name, limit))
 
 
 async def _office_id(conn: asyncpg.Connection, insurer_id: int, company_id: int, spec: Any) -> int:
@@ -150,15 +146,18 @@ async def _office_id(conn: asyncpg.Connection, insurer_id: int, company_id: int,
         await conn.fetchval(
             "INSERT INTO offices (insurer_id, company_id, name, street, postal_code, city,"
             " latitude, longitude, services) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
-            insurer_id, company_id, name, street, postal_code, city, lat, lon, SERVICES,
-        )  # fmt: skip
+            *(insurer_id, company_id, name, street, postal_code, city, lat, lon, SERVICES),
+        )
     )
 
 
 async def _ensure_users(conn: asyncpg.Connection, users: list[dict[str, Any]]) -> None:
     """Insert the users whose email is not taken yet; hash the shared password at most once."""
     emails = [user["email"] for user in users]
-    taken = {r["email"] for r in await conn.fetch("SELECT email FROM users WHERE email = ANY($1)", emails)}
+    taken = {
+        r["email"]
+        for r in await conn.fetch("SELECT email FROM users WHERE email = ANY($1)", emails)
+    }
     missing = [user for user in users if user["email"] not in taken]
     if not missing:
         return
@@ -216,8 +215,10 @@ async def ensure_bench_portal(conn: asyncpg.Connection) -> BenchPortal:
             if row["external_case_handler_eligible"]:
                 external = (row["office_id"], person)
     assert external is not None, "the bench external case handler is missing"
+    names = {row["id"]: row["name"] for row in rows}
+    offices = list(office_names)
     return BenchPortal(
-        insurer_id, handlers, list(office_names), staff_by_office, office_names, external
+        insurer_id, handlers, offices, staff_by_office, office_names, names, external
     )
 
 
@@ -236,7 +237,7 @@ async def next_case_number(conn: asyncpg.Connection, insurer_id: int) -> int:
 
 @dataclass(slots=True)
 class CaseIds:
-    """Ids drawn from the sequences for one batch, handed out in order."""
+    """Ids drawn from the sequences for one batch, handed out in ascending order."""
 
     pools: dict[str, list[int]]
 
@@ -244,12 +245,35 @@ class CaseIds:
         return self.pools[table].pop()
 
 
+@dataclass(slots=True)
+class Draft:
+    """What the rows of one case share while they are being built."""
+
+    portal: BenchPortal
+    ids: CaseIds
+    rng: random.Random
+    batch: Batch
+    case_id: int
+    number: str
+    stage: int
+    handler: Person
+    created: dt.datetime
+    now: dt.datetime
+    contact_id: int = 0
+    tasks: list[tuple[Any, ...]] = field(default_factory=list)
+    documents: list[tuple[Any, ...]] = field(default_factory=list)
+    messages: list[int] = field(default_factory=list)
+
+    def add(self, table: str, *values: Any) -> tuple[Any, ...]:
+        row = (self.ids.take(table), self.portal.insurer_id, self.case_id, *values)
+        self.batch.rows[table].append(row)
+        return row
+
+
 def _stage_statuses(stage: int, rng: random.Random) -> list[str]:
     """Statuses of main inspection, project management and three repairs at a stage."""
     main = ["new", "assigned", "started", "completed", "approved", "approved"][stage]
-    management = "started" if stage == 4 else ("completed" if stage == 5 else "assigned")
-    if stage < 1:
-        management = "new"
+    management = {0: "new", 4: "started", 5: "completed"}.get(stage, "assigned")
     repair_choices = {4: ["assigned", "started", "completed"], 5: ["completed", "approved"]}
     repairs = [rng.choice(repair_choices.get(stage, ["new", "assigned"])) for _ in range(3)]
     return [main, management, *repairs]
@@ -266,176 +290,190 @@ def _decision_and_status(stage: int, rng: random.Random) -> tuple[str, str]:
     return decision, "on_hold" if rng.random() < 0.08 else "open"
 
 
-def _times(rng: random.Random, start: dt.datetime, count: int, now: dt.datetime) -> list[dt.datetime]:
+def _times(
+    rng: random.Random, start: dt.datetime, count: int, now: dt.datetime
+) -> list[dt.datetime]:
     """`count` sorted moments after `start`, within 60 days and never in the future."""
     span = max(60.0, min(60 * 86400.0, (now - start).total_seconds()))
     return sorted(start + dt.timedelta(seconds=rng.uniform(30, span)) for _ in range(count))
 
 
-def add_case(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random,
-             number: int, created: dt.datetime, now: dt.datetime) -> None:  # fmt: skip
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def add_case(
+    batch: Batch,
+    portal: BenchPortal,
+    ids: CaseIds,
+    rng: random.Random,
+    number: int,
+    created: dt.datetime,
+    now: dt.datetime,
+) -> None:
     """Append one case with its contacts, tasks, documents, messages and feed to `batch`."""
-    ins, case_id = portal.insurer_id, ids.take("cases")
     stage = rng.choices(range(6), weights=STAGE_WEIGHTS)[0]
+    handler = rng.choice(portal.handlers[1:])  # the admin handles no cases
+    case_id, label = ids.take("cases"), f"B-{number:06d}"
+    draft = Draft(portal, ids, rng, batch, case_id, label, stage, handler, created, now)
     decision, status = _decision_and_status(stage, rng)
-    handler = rng.choice(portal.handlers[1:])
     city, postal_prefix = rng.choice(CITIES)
     external = portal.external_handler if rng.random() < 0.1 else None
     feed_times = _times(rng, created, 25, now)
-    message_times = _times(rng, created + dt.timedelta(hours=1), 10, now)
-    closed_at = feed_times[-1] if status == "closed" else None
     batch.rows["cases"].append((
-        case_id, ins, f"B-{number:06d}", f"CLM-{number:08d}", rng.choice(DAMAGE_TYPES),
-        "Damage reported by the policyholder; see the inspection report.",
+        draft.case_id, portal.insurer_id, draft.number, f"CLM-{number:08d}",
+        rng.choice(DAMAGE_TYPES), "Damage reported by the policyholder; see the inspection report.",
         f"{rng.choice(STREETS)} {rng.randint(1, 120)}", f"{postal_prefix}{rng.randint(100, 999)}",
         city, (created - dt.timedelta(days=rng.randint(0, 20))).date(), status,
         "Waiting for the customer" if status == "on_hold" else None, decision, handler.id,
         Decimal(rng.randrange(20_000, 400_000, 500)), external[0] if external else None,
-        external[1].id if external else None, created, feed_times[-1], closed_at,
+        external[1].id if external else None, created, feed_times[-1],
+        feed_times[-1] if status == "closed" else None,
     ))  # fmt: skip
-    contacts = [ids.take("case_contacts")]
+    _add_contacts(draft)
+    _add_tasks(draft)
+    _add_documents(draft)
+    _add_messages(draft, _times(rng, created + dt.timedelta(hours=1), 10, now))
+    _add_feed(draft, status, decision, feed_times)
+
+
+def _add_contacts(draft: Draft) -> None:
+    rng, created = draft.rng, draft.created
     holder = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-    batch.rows["case_contacts"].append((
-        contacts[0], ins, case_id, "policyholder", holder,
-        f"{holder.lower().replace(' ', '.')}.{number}@example.test", f"+47 9{rng.randint(1000000, 9999999)}",
-        created,
-    ))  # fmt: skip
+    email = f"{holder.lower().replace(' ', '.')}.{draft.case_id}@example.test"
+    phone = f"+47 9{rng.randint(1_000_000, 9_999_999)}"
+    draft.contact_id = draft.add("case_contacts", "policyholder", holder, email, phone, created)[0]
     if rng.random() < 0.5:
-        contacts.append(ids.take("case_contacts"))
         other = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        batch.rows["case_contacts"].append(
-            (contacts[1], ins, case_id, "contact_person", other, None, None, created)
-        )
-    tasks = _add_tasks(batch, portal, ids, rng, case_id, stage, created)
-    documents = _add_documents(batch, ids, rng, case_id, ins, tasks, contacts[0], handler, stage, created)
-    messages = _add_messages(batch, ids, rng, case_id, ins, handler, contacts[0], message_times)
-    _add_feed(batch, portal, ids, rng, case_id, number, status, decision, handler, contacts[0],
-              tasks, documents, messages, feed_times)  # fmt: skip
+        draft.add("case_contacts", "contact_person", other, None, None, created)
 
 
-def _add_tasks(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random,
-               case_id: int, stage: int, created: dt.datetime) -> list[tuple[Any, ...]]:  # fmt: skip
+def _add_tasks(draft: Draft) -> None:
+    rng, created, portal = draft.rng, draft.created, draft.portal
     kinds = [("main_inspection", "Main inspection"), ("project_management", "Project management")]
     kinds += [("repair", trade) for trade in rng.sample(REPAIR_TRADES, 3)]
-    rows = []
-    for (kind, title), status in zip(kinds, _stage_statuses(stage, rng), strict=True):
+    for (kind, title), status in zip(kinds, _stage_statuses(draft.stage, rng), strict=True):
         office = rng.choice(portal.offices)
         responsible = None if status == "new" else rng.choice(portal.staff_by_office[office]).id
         start = end = meeting = None
-        if kind == "repair" and stage >= 4:
+        if kind == "repair" and draft.stage >= 4:
             start = created + dt.timedelta(days=rng.randint(14, 40), hours=7)
             end = start + dt.timedelta(days=rng.randint(2, 20))
-        if kind == "main_inspection" and stage >= 1:
+        if kind == "main_inspection" and draft.stage >= 1:
             meeting = created + dt.timedelta(days=rng.randint(1, 7), hours=rng.choice([9, 11, 13]))
-        row = (ids.take("tasks"), portal.insurer_id, case_id, kind, title,
-               f"{title} after the reported damage.", office, responsible, status, start, end,
-               meeting, Decimal(rng.randrange(5_000, 120_000, 250)), created)  # fmt: skip
-        rows.append(row)
-    batch.rows["tasks"].extend(rows)
-    return rows
+        budget = Decimal(rng.randrange(5_000, 120_000, 250))
+        description = f"{title} after the reported damage."
+        row = draft.add(
+            "tasks", kind, title, description, office, responsible, status,
+            start, end, meeting, budget, created,
+        )  # fmt: skip
+        draft.tasks.append(row)
 
 
-def _add_documents(batch: Batch, ids: CaseIds, rng: random.Random, case_id: int, ins: int,
-                   tasks: list[tuple[Any, ...]], contact_id: int, handler: Person, stage: int,
-                   created: dt.datetime) -> list[tuple[Any, ...]]:  # fmt: skip
-    inspector = tasks[0][7] or handler.id
-    specs = [  # type, title, file, content type, task, user, contact, shared
+def _add_documents(draft: Draft) -> None:
+    stage, handler, tasks = draft.stage, draft.handler.id, draft.tasks
+    # type, title, file name, content type, task, uploading user, uploading contact, shared
+    specs = [
         ("inspection_report", "Inspection report", "inspection-report.pdf", "application/pdf",
-         tasks[0][0], inspector, None, stage >= 3),
+         tasks[0][0], tasks[0][7] or handler, None, stage >= 3),
         ("customer_settlement_report", "Settlement", "settlement.pdf", "application/pdf",
-         None, handler.id, None, stage >= 5),
-        ("other", "Moisture measurements", "moisture.xlsx",
-         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         tasks[2][0], tasks[2][7] or handler.id, None, False),
+         None, handler, None, stage >= 5),
+        ("other", "Moisture measurements", "moisture.csv", "text/csv",
+         tasks[2][0], tasks[2][7] or handler, None, False),
         ("customer_upload", "Photo of the damage", "IMG_0042.jpg", "image/jpeg",
-         None, None, contact_id, True),
+         None, None, draft.contact_id, True),
     ]  # fmt: skip
-    rows = [
-        (ids.take("documents"), ins, case_id, task, kind, title, file_name, content_type,
-         rng.randint(20_000, 4_000_000), f"{rng.getrandbits(256):064x}", DUMMY_STORAGE_KEY,
-         user, contact, shared, created + dt.timedelta(days=index + 1))
-        for index, (kind, title, file_name, content_type, task, user, contact, shared)
-        in enumerate(specs)
-    ]  # fmt: skip
-    batch.rows["documents"].extend(rows)
-    return rows
+    for day, (kind, title, file_name, content_type, task, user, contact, shared) in enumerate(
+        specs, start=1
+    ):
+        size, digest = draft.rng.randint(20_000, 4_000_000), f"{draft.rng.getrandbits(256):064x}"
+        at = min(draft.created + dt.timedelta(days=day), draft.now)
+        row = draft.add(
+            "documents", task, kind, title, file_name, content_type, size, digest,
+            DUMMY_STORAGE_KEY, user, contact, shared, at,
+        )  # fmt: skip
+        draft.documents.append(row)
 
 
-def _add_messages(batch: Batch, ids: CaseIds, rng: random.Random, case_id: int, ins: int,
-                  handler: Person, contact_id: int, times: list[dt.datetime]) -> list[int]:  # fmt: skip
-    message_ids = []
+def _add_messages(draft: Draft, times: list[dt.datetime]) -> None:
+    handler = draft.handler
     for index, at in enumerate(times):
-        message_id = ids.take("messages")
-        message_ids.append(message_id)
-        if index == 0 or rng.random() < 0.5:
-            batch.rows["messages"].append((
-                message_id, ins, case_id, "to_customer", handler.id, None,
-                f"Hello, this is {handler.name}. Update {index + 1} on your case.", None, None, at,
-            ))  # fmt: skip
+        # The second message is always the customer's: the feed points at it.
+        if index != 1 and (index == 0 or draft.rng.random() < 0.5):
+            body = f"Hello, this is {handler.name}. Update {index + 1} on your case."
+            row = draft.add("messages", "to_customer", handler.id, None, body, None, None, at)
         else:
-            read = rng.random() < 0.7
-            batch.rows["messages"].append((
-                message_id, ins, case_id, "from_customer", None, contact_id,
-                f"Thank you. Question {index + 1}: when will the work start?",
-                at + dt.timedelta(hours=2) if read else None, handler.id if read else None, at,
-            ))  # fmt: skip
-    return message_ids
+            body = f"Thank you. Question {index + 1}: when will the work start?"
+            read = draft.rng.random() < 0.7
+            read_at = min(at + dt.timedelta(hours=2), draft.now) if read else None
+            reader = handler.id if read else None
+            row = draft.add(
+                "messages", "from_customer", None, draft.contact_id, body, read_at, reader, at
+            )
+        draft.messages.append(row[0])
 
 
-def _add_feed(batch: Batch, portal: BenchPortal, ids: CaseIds, rng: random.Random, case_id: int,
-              number: int, status: str, decision: str, handler: Person, contact_id: int,
-              tasks: list[tuple[Any, ...]], documents: list[tuple[Any, ...]],
-              messages: list[int], times: list[dt.datetime]) -> None:  # fmt: skip
-    """25 entries telling the case's story, with payloads shaped like the services' own."""
-    main, management, repair = tasks[0], tasks[1], tasks[2]
+def _add_feed(draft: Draft, status: str, decision: str, times: list[dt.datetime]) -> None:
+    """25 entries telling a case's story, with payloads shaped like the services' own.
+
+    Every case gets the same shape of story whatever its stage: benchmarks need the
+    volume and the variety of types, not a feed that matches the stage exactly.
+    """
+    main, management, repair = draft.tasks[0], draft.tasks[1], draft.tasks[2]
+    portal, rng, report = draft.portal, draft.rng, draft.documents[0]
 
     def office(task: tuple[Any, ...]) -> dict[str, Any]:
         return {"taskId": task[0], "officeId": task[6], "officeName": portal.office_names[task[6]]}
 
     def person(task: tuple[Any, ...]) -> dict[str, Any]:
-        return {"taskId": task[0], "userId": task[7], "userName": "Partner"}
+        user = task[7] or portal.staff_by_office[task[6]][0].id
+        return {"taskId": task[0], "userId": user, "userName": portal.names[user]}
 
     def progress(task: tuple[Any, ...], to: str) -> dict[str, Any]:
         return {"taskId": task[0], "kind": task[3], "title": task[4], "status": to}
 
-    entries: list[tuple[str, dict[str, Any], int | None, int | None]] = [
-        ("case_created", {"number": f"B-{number:06d}"}, handler.id, None),
-        *[("new_tasks_added", {"taskId": t[0], "kind": t[3], "title": t[4]}, handler.id, None)
-          for t in tasks],
-        ("main_inspection_office_changed", office(main), handler.id, None),
-        ("inspector_assigned", person(main), handler.id, None),
-        ("customer_meeting_time_changed", {"taskId": main[0], "at": None}, handler.id, None),
-        ("call_history", {"successful": rng.random() < 0.8, "durationSeconds": rng.randint(20, 900),
-                          "number": "+47 22000000", "caller": handler.name}, handler.id, None),
-        ("main_inspection_started", progress(main, "started"), handler.id, None),
-        ("main_inspection_completed", progress(main, "completed"), handler.id, None),
-        ("document_uploaded", {"documentId": documents[0][0], "title": documents[0][5],
-                               "type": documents[0][4]}, handler.id, None),
-        ("document_shared", {"documentId": documents[0][0], "title": documents[0][5]},
-         handler.id, None),
-        ("compensation_decision", {"decision": decision if decision != "none" else "accepted",
-                                   "previous": "none"}, handler.id, None),
-        ("project_management_office_changed", office(management), handler.id, None),
-        ("project_manager_changed", person(management), handler.id, None),
-        ("repair_task_office_changed", office(repair), handler.id, None),
-        ("repair_task_responsible_changed", person(repair), handler.id, None),
-        ("repair_task_schedule_changed", {"taskId": repair[0], "start": None, "end": None},
-         handler.id, None),
-        ("task_started_or_ended", progress(repair, "started"), handler.id, None),
-        ("communication_to_customer", {"messageId": messages[0]}, handler.id, None),
-        ("message_from_customer", {"messageId": messages[1]}, None, contact_id),
-        ("case_updated", {"fields": ["budget"]}, handler.id, None),
+    call = {
+        "successful": rng.random() < 0.8,
+        "durationSeconds": rng.randint(20, 900),
+        "number": "+47 22 00 00 00",
+        "caller": draft.handler.name,
+    }
+    staff_events: list[tuple[str, dict[str, Any]]] = [
+        ("case_created", {"number": draft.number}),
+        *[("new_tasks_added", {"taskId": t[0], "kind": t[3], "title": t[4]}) for t in draft.tasks],
+        ("main_inspection_office_changed", office(main)),
+        ("inspector_assigned", person(main)),
+        ("customer_meeting_time_changed", {"taskId": main[0], "at": _iso(main[11])}),
+        ("call_history", call),
+        ("main_inspection_started", progress(main, "started")),
+        ("main_inspection_completed", progress(main, "completed")),
+        ("document_uploaded", {"documentId": report[0], "title": report[5], "type": report[4]}),
+        ("document_shared", {"documentId": report[0], "title": report[5]}),
+        ("compensation_decision", {"decision": decision, "previous": "none"})
+        if decision != "none"
+        else ("call_history", {**call, "successful": False}),
+        ("project_management_office_changed", office(management)),
+        ("project_manager_changed", person(management)),
+        ("repair_task_office_changed", office(repair)),
+        ("repair_task_responsible_changed", person(repair)),
+        ("repair_task_schedule_changed",
+         {"taskId": repair[0], "start": _iso(repair[9]), "end": _iso(repair[10])}),
+        ("task_started_or_ended", progress(repair, "started")),
+        ("communication_to_customer", {"messageId": draft.messages[0]}),
+        ("case_updated", {"fields": ["budget"]}),
     ]  # fmt: skip
     last = {"closed": "case_closed", "on_hold": "case_put_on_hold"}.get(status)
-    entries.append(
-        (last, {"from": "open"}, handler.id, None)
-        if last
-        else ("communication_to_customer", {"messageId": messages[-1]}, handler.id, None)
-    )
-    rows = batch.rows["feed_entries"]
-    for (kind, payload, user, contact), at in zip(entries, times, strict=True):
-        rows.append((ids.take("feed_entries"), portal.insurer_id, case_id, kind,
-                     json.dumps(payload, separators=(",", ":")), user, contact, at))  # fmt: skip
+    if last:
+        staff_events.append((last, {"from": "open"}))
+    else:
+        staff_events.append(("communication_to_customer", {"messageId": draft.messages[-1]}))
+    # One entry is the customer's own: their first message (always the second one).
+    customer_event = ("message_from_customer", {"messageId": draft.messages[1]})
+    events = [*staff_events[:-3], customer_event, *staff_events[-3:]]
+    for (kind, payload), at in zip(events, times, strict=True):
+        by_customer = kind == "message_from_customer"
+        user, contact = (None, draft.contact_id) if by_customer else (draft.handler.id, None)
+        draft.add("feed_entries", kind, json.dumps(payload), user, contact, at)
 
 
 # -- loading -------------------------------------------------------------------------
