@@ -387,3 +387,51 @@ async def build_world(engine: AsyncEngine, settings: Settings) -> World:
         foreign=await build_portal(engine, settings, "Sør"),
         settings=settings,
     )
+
+
+async def add_cases(engine: AsyncEngine, portal: Portal, count: int) -> list[int]:
+    """`count` more cases on the portal, each with 3 tasks, 2 documents, 6 feed entries."""
+    sessions = make_session_factory(engine)
+    ids: list[int] = []
+    async with sessions() as session, session.begin():
+        cases = [_case(portal.insurer, portal.handler) for _ in range(count)]
+        session.add_all(cases)
+        await session.flush()
+        for case in cases:
+            ids.append(case.id)
+            session.add_all(
+                [
+                    Task(
+                        insurer_id=case.insurer_id,
+                        case_id=case.id,
+                        kind=TaskKind.REPAIR,
+                        title=f"Repair {n}",
+                        office_id=portal.office.id,
+                    )
+                    for n in range(3)
+                ]
+                + [
+                    Document(
+                        insurer_id=case.insurer_id,
+                        case_id=case.id,
+                        type=DocumentType.OTHER,
+                        title=f"Doc {n}",
+                        file_name="d.pdf",
+                        content_type="application/pdf",
+                        size_bytes=1,
+                        sha256="0" * 64,
+                        storage_key="none",
+                    )
+                    for n in range(2)
+                ]
+                + [
+                    FeedEntry(
+                        insurer_id=case.insurer_id,
+                        case_id=case.id,
+                        type=FeedEventType.CASE_UPDATED,
+                        payload={"n": n},
+                    )
+                    for n in range(6)
+                ]
+            )
+    return ids

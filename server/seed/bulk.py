@@ -56,32 +56,28 @@ LAST = ["Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Dahl", "Lie"
 # repairing, finished. Most benchmark cases sit in the middle, like a real portfolio.
 STAGE_WEIGHTS = [5, 10, 15, 20, 35, 15]
 
-CASE_COLUMNS = [
-    "id", "insurer_id", "number", "claim_number", "damage_type", "description", "street",
-    "postal_code", "city", "damage_date", "status", "status_reason", "compensation_decision",
-    "case_handler_id", "budget", "external_case_handler_office_id", "external_case_handler_id",
-    "created_at", "updated_at", "closed_at",
-]  # fmt: skip
-CONTACT_COLUMNS = ["id", "insurer_id", "case_id", "role", "name", "email", "phone", "created_at"]
-TASK_COLUMNS = [
-    "id", "insurer_id", "case_id", "kind", "title", "description", "office_id", "responsible_id",
-    "status", "scheduled_start", "scheduled_end", "customer_meeting_at", "budget_estimate",
-    "created_at",
-]  # fmt: skip
-DOCUMENT_COLUMNS = [
-    "id", "insurer_id", "case_id", "task_id", "type", "title", "file_name", "content_type",
-    "size_bytes", "sha256", "storage_key", "uploaded_by_user_id", "uploaded_by_contact_id",
-    "shared_with_customer", "created_at",
-]  # fmt: skip
-FEED_COLUMNS = [
-    "id", "insurer_id", "case_id", "type", "payload", "actor_user_id", "actor_contact_id",
-    "created_at",
-]  # fmt: skip
-MESSAGE_COLUMNS = [
-    "id", "insurer_id", "case_id", "direction", "author_user_id", "author_contact_id", "body",
-    "read_at", "read_by_user_id", "created_at",
-]  # fmt: skip
-TABLES = ["cases", "case_contacts", "tasks", "documents", "feed_entries", "messages"]
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# COPY column order of each table, and how many ids per case to draw from its sequence.
+TABLES: dict[str, tuple[int, list[str]]] = {
+    "cases": (1, _words("""id insurer_id number claim_number damage_type description street postal_code
+        city damage_date status status_reason compensation_decision case_handler_id budget
+        external_case_handler_office_id external_case_handler_id created_at updated_at
+        closed_at""")),
+    "case_contacts": (2, _words("id insurer_id case_id role name email phone created_at")),
+    "tasks": (5, _words("""id insurer_id case_id kind title description office_id responsible_id status
+        scheduled_start scheduled_end customer_meeting_at budget_estimate created_at""")),
+    "documents": (4, _words("""id insurer_id case_id task_id type title file_name content_type size_bytes
+        sha256 storage_key uploaded_by_user_id uploaded_by_contact_id shared_with_customer
+        created_at""")),
+    "feed_entries": (25, _words("""id insurer_id case_id type payload actor_user_id actor_contact_id
+        created_at""")),
+    "messages": (10, _words("""id insurer_id case_id direction author_user_id author_contact_id body
+        read_at read_by_user_id created_at""")),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,17 +474,11 @@ def _add_feed(draft: Draft, status: str, decision: str, times: list[dt.datetime]
 
 # -- loading -------------------------------------------------------------------------
 
-PER_CASE = {"cases": 1, "case_contacts": 2, "tasks": 5, "documents": 4, "feed_entries": 25,
-            "messages": 10}  # fmt: skip
-COLUMNS = {"cases": CASE_COLUMNS, "case_contacts": CONTACT_COLUMNS, "tasks": TASK_COLUMNS,
-           "documents": DOCUMENT_COLUMNS, "feed_entries": FEED_COLUMNS,
-           "messages": MESSAGE_COLUMNS}  # fmt: skip
-
 
 async def _draw_ids(conn: asyncpg.Connection, cases: int) -> CaseIds:
     """Enough ids from each table's sequence for `cases` cases (unused ones are just gaps)."""
     pools = {}
-    for table, per_case in PER_CASE.items():
+    for table, (per_case, _) in TABLES.items():
         rows = await conn.fetch(
             "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id"
             " FROM generate_series(1, $2) ORDER BY 1 DESC",
@@ -508,9 +498,8 @@ async def _load_batch(conn: asyncpg.Connection, portal: BenchPortal, first: int,
         for offset in range(size):
             add_case(batch, portal, ids, rng, first + offset, created[offset], now)
         for table in TABLES:  # parents first, for the foreign keys
-            await conn.copy_records_to_table(
-                table, records=batch.rows[table], columns=COLUMNS[table]
-            )
+            columns = TABLES[table][1]
+            await conn.copy_records_to_table(table, records=batch.rows[table], columns=columns)
 
 
 def _creation_times(cases: int, now: dt.datetime) -> list[dt.datetime]:

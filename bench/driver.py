@@ -1,0 +1,133 @@
+"""Closed-loop load: `concurrency` clients, each sending one request after the other.
+
+Every client stops starting requests at the deadline, and after `MAX_REQUESTS_PER_CLIENT`
+requests whatever the clock says, so a run is bounded in time and in count. Requests that
+start during the warm-up are sent but not counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Op = Callable[[], Awaitable[None]]  # one request; raises on any failure
+Pick = Callable[[random.Random], Op]  # chooses the next request of a client
+
+MAX_REQUESTS_PER_CLIENT = 2_000_000
+REQUEST_TIMEOUT_S = 30.0
+MAX_ERROR_KINDS = 20
+
+
+@dataclass
+class Result:
+    """What one workload measured: counted requests, their latencies, the failures."""
+
+    name: str
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
+    client_cpu: float = 0.0  # cores of the load generator's process during the run
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms) + self.errors
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "rate": round(self.rate, 1),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "errors": self.errors,
+            "error_kinds": dict(self.error_kinds.most_common(MAX_ERROR_KINDS)),
+            "client_cpu_cores": round(self.client_cpu, 2),
+        }
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+async def drive(
+    name: str, pick: Pick, *, concurrency: int, duration: float, warmup: float, seed: int = 1
+) -> Result:
+    """Run `concurrency` clients for `warmup + duration` seconds; count the last `duration`."""
+    result = Result(name)
+    start = time.perf_counter()
+    measure_from = start + warmup
+    deadline = measure_from + duration
+
+    async def client(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            began = time.perf_counter()
+            if began >= deadline:
+                return
+            op = pick(rng)
+            failure: str | None = None
+            try:
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    await op()
+            except Exception as exc:  # every failure is counted, never raised
+                failure = _describe(exc)
+            if began < measure_from:
+                continue
+            if failure is None:
+                result.latencies_ms.append((time.perf_counter() - began) * 1000)
+            else:
+                result.errors += 1
+                if failure in result.error_kinds or len(result.error_kinds) < MAX_ERROR_KINDS:
+                    result.error_kinds[failure] += 1
+
+    await asyncio.sleep(0)
+    cpu_before: float | None = None
+
+    async def mark_cpu() -> None:
+        nonlocal cpu_before
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu_before = time.process_time()
+
+    marker = asyncio.create_task(mark_cpu())
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    await marker
+    ended = time.perf_counter()
+    result.seconds = max(1e-9, ended - measure_from)
+    if cpu_before is not None:
+        result.client_cpu = (time.process_time() - cpu_before) / result.seconds
+    return result
+
+
+def rotation(items: list[Any]) -> Callable[[], Any]:
+    """The items one after the other, shared by all clients, wrapping around."""
+    counter = itertools.count()
+    return lambda: items[next(counter) % len(items)]
+
+
+def mixed(weighted: list[tuple[float, Pick]]) -> Pick:
+    """A pick that chooses among other picks by weight (the MIXED workload)."""
+    weights = [w for w, _ in weighted]
+    picks = [p for _, p in weighted]
+
+    def pick(rng: random.Random) -> Op:
+        return rng.choices(picks, weights)[0](rng)
+
+    return pick

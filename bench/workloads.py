@@ -1,0 +1,145 @@
+"""The GraphQL side: the workload queries, sign-in, case ids, and one request per op."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import orjson
+from driver import Op, Pick, mixed, rotation
+
+W1_CASE_LIST = """
+query W1 {
+  cases(first: 50) {
+    nodes {
+      id number status city damageType createdAt
+      tasks { id kind title status }
+      documents(first: 10) { nodes { id title fileName } }
+      feed(first: 5) { nodes { id type createdAt } }
+    }
+  }
+}
+"""
+
+W2_CASE_PAGE = """
+query W2($id: ID!) {
+  case(id: $id) {
+    id number status city damageType createdAt
+    tasks { id kind title status }
+    documents(first: 100) { nodes { id title fileName createdAt } }
+    feed(first: 20) { nodes { id type createdAt } }
+    messages(first: 20) { nodes { id direction body createdAt } }
+  }
+}
+"""
+
+W3_CASE_SCALARS = """
+query W3($id: ID!) {
+  case(id: $id) { number status city }
+}
+"""
+
+CASE_IDS = """
+query CaseIds($after: String) {
+  cases(first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } }
+}
+"""
+
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token errors { message } }
+}
+"""
+
+MIX = (("W1", 0.2), ("W2", 0.4), ("W3", 0.4))
+
+
+class GraphQLFailure(Exception):
+    """A response that is not a clean 200 with data and no `errors`."""
+
+
+def body(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    return orjson.dumps({"query": query, "variables": variables or {}})
+
+
+def checked(response: httpx.Response) -> dict[str, Any]:
+    """The `data` of a response, or GraphQLFailure with the status and first error."""
+    if response.status_code != 200:
+        raise GraphQLFailure(f"HTTP {response.status_code}: {response.text[:300]}")
+    payload = orjson.loads(response.content)
+    errors = payload.get("errors")
+    if errors:
+        first = errors[0]
+        code = first.get("extensions", {}).get("code")
+        request_id = first.get("extensions", {}).get("requestId")
+        raise GraphQLFailure(
+            f"{code}: {first.get('message')} (requestId={request_id}, {len(errors)} error(s))"
+        )
+    if payload.get("data") is None:
+        raise GraphQLFailure("response without data")
+    return payload["data"]
+
+
+def row_id(global_id: str) -> int:
+    """The database id inside an opaque global id; only the SQL floor needs it."""
+    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return int(raw.partition(":")[2])
+
+
+async def login(http: httpx.AsyncClient, email: str, password: str) -> str:
+    data = checked(await http.post("/graphql", content=body(LOGIN, {"email": email, "password": password})))
+    payload = data["login"]
+    if payload["errors"] or not payload["token"]:
+        raise GraphQLFailure(f"login as {email} failed: {payload['errors']}")
+    return str(payload["token"])
+
+
+async def case_ids(http: httpx.AsyncClient, pages: int) -> list[str]:
+    """Up to `pages` pages of 100 case ids, newest first."""
+    ids: list[str] = []
+    after: str | None = None
+    for _ in range(pages):
+        data = checked(await http.post("/graphql", content=body(CASE_IDS, {"after": after})))
+        ids.extend(node["id"] for node in data["cases"]["nodes"])
+        info = data["cases"]["pageInfo"]
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    return ids
+
+
+class ServerWorkloads:
+    """Pre-encoded request bodies for each workload, posted over one keep-alive pool."""
+
+    def __init__(self, http: httpx.AsyncClient, ids: list[str]) -> None:
+        self.http = http
+        self.w1 = body(W1_CASE_LIST)
+        self.w2 = rotation([body(W2_CASE_PAGE, {"id": i}) for i in ids])
+        self.w3 = rotation([body(W3_CASE_SCALARS, {"id": i}) for i in ids])
+
+    async def fetch(self, content: bytes) -> dict[str, Any]:
+        return checked(await self.http.post("/graphql", content=content))
+
+    def _op(self, content: bytes) -> Op:
+        async def op() -> None:
+            await self.fetch(content)
+
+        return op
+
+    def picks(self) -> dict[str, Pick]:
+        single: dict[str, Pick] = {
+            "W1": lambda rng: self._op(self.w1),
+            "W2": lambda rng: self._op(self.w2()),
+            "W3": lambda rng: self._op(self.w3()),
+        }
+        return single | {"MIXED": mixed([(w, single[name]) for name, w in MIX])}
+
+
+def sample_bodies(ids: list[str]) -> dict[str, bytes]:
+    """One request of each single workload, for the shape check against the floor."""
+    return {
+        "W1": body(W1_CASE_LIST),
+        "W2": body(W2_CASE_PAGE, {"id": ids[0]}),
+        "W3": body(W3_CASE_SCALARS, {"id": ids[0]}),
+    }
