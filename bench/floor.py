@@ -51,12 +51,20 @@ def tasks_lateral() -> str:
     ) tk"""
 
 
+ENUM_FIELDS = {"type", "direction"}  # GraphQL enum names are the stored values upper-cased
+
+
 def page_lateral(
     name: str, table: str, type_name: str, cols: dict[str, str], limit: int, scope: str = ""
 ) -> str:
-    """The newest `limit` rows of a child list of case `c` as {"nodes": [...]}, by id DESC."""
-    shape = fields({"id": gid(type_name, "x.id")} | {k: f"x.{v}" for k, v in cols.items()})
-    columns = ", ".join(["id", *dict.fromkeys(v.split("(")[-1].rstrip(")") for v in cols.values())])
+    """The newest `limit` rows of a child list of case `c` as {"nodes": [...]}, by id DESC.
+
+    `cols` maps GraphQL field names to column names."""
+    shape = fields(
+        {"id": gid(type_name, "x.id")}
+        | {k: f"upper(x.{v})" if k in ENUM_FIELDS else f"x.{v}" for k, v in cols.items()}
+    )
+    columns = ", ".join(["id", *cols.values()])
     return f"""
     CROSS JOIN LATERAL (
       SELECT json_build_object('nodes', coalesce(json_agg({shape} ORDER BY x.id DESC), '[]'))
@@ -79,7 +87,8 @@ def case_object(extra: dict[str, str]) -> str:
 
 W1_SQL = f"""
 SELECT json_build_object('cases', json_build_object('nodes', coalesce(json_agg(
-  {case_object({"tasks": "tk.tasks", "documents": "documents", "feed": "feed"})}
+  {case_object({"tasks": "tk.tasks", "documents": "documents_l.documents",
+                "feed": "feed_l.feed"})}
   ORDER BY c.created_at DESC, c.id DESC), '[]')))
 FROM (
   SELECT id, number, status, city, damage_type, created_at FROM cases
@@ -89,21 +98,21 @@ FROM (
 {tasks_lateral()}
 {page_lateral("documents", "documents", "Document", {"title": "title", "fileName": "file_name"},
               10, DOCUMENTS_SCOPE)}
-{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "upper(type)",
+{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type",
               "createdAt": "created_at"}, 5)}
 """
 
 W2_SQL = f"""
 SELECT json_build_object('case', {
-    case_object({"tasks": "tk.tasks", "documents": "documents", "feed": "feed",
-                 "messages": "messages"})})
+    case_object({"tasks": "tk.tasks", "documents": "documents_l.documents",
+                 "feed": "feed_l.feed", "messages": "messages_l.messages"})})
 FROM cases c
 {tasks_lateral()}
 {page_lateral("documents", "documents", "Document", {"title": "title", "fileName": "file_name",
               "createdAt": "created_at"}, 100, DOCUMENTS_SCOPE)}
-{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "upper(type)",
+{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type",
               "createdAt": "created_at"}, 20)}
-{page_lateral("messages", "messages", "Message", {"direction": "upper(direction)",
+{page_lateral("messages", "messages", "Message", {"direction": "direction",
               "body": "body", "createdAt": "created_at"}, 20)}
 WHERE c.id = $2 AND c.insurer_id = $1
 """

@@ -63,20 +63,20 @@ def _words(text: str) -> list[str]:
 
 # COPY column order of each table, and how many ids per case to draw from its sequence.
 TABLES: dict[str, tuple[int, list[str]]] = {
-    "cases": (1, _words("""id insurer_id number claim_number damage_type description street postal_code
-        city damage_date status status_reason compensation_decision case_handler_id budget
-        external_case_handler_office_id external_case_handler_id created_at updated_at
+    "cases": (1, _words("""id insurer_id number claim_number damage_type description street
+        postal_code city damage_date status status_reason compensation_decision case_handler_id
+        budget external_case_handler_office_id external_case_handler_id created_at updated_at
         closed_at""")),
     "case_contacts": (2, _words("id insurer_id case_id role name email phone created_at")),
-    "tasks": (5, _words("""id insurer_id case_id kind title description office_id responsible_id status
-        scheduled_start scheduled_end customer_meeting_at budget_estimate created_at""")),
-    "documents": (4, _words("""id insurer_id case_id task_id type title file_name content_type size_bytes
-        sha256 storage_key uploaded_by_user_id uploaded_by_contact_id shared_with_customer
-        created_at""")),
-    "feed_entries": (25, _words("""id insurer_id case_id type payload actor_user_id actor_contact_id
-        created_at""")),
-    "messages": (10, _words("""id insurer_id case_id direction author_user_id author_contact_id body
-        read_at read_by_user_id created_at""")),
+    "tasks": (5, _words("""id insurer_id case_id kind title description office_id responsible_id
+        status scheduled_start scheduled_end customer_meeting_at budget_estimate created_at""")),
+    "documents": (4, _words("""id insurer_id case_id task_id type title file_name content_type
+        size_bytes sha256 storage_key uploaded_by_user_id uploaded_by_contact_id
+        shared_with_customer created_at""")),
+    "feed_entries": (25, _words("""id insurer_id case_id type payload actor_user_id
+        actor_contact_id created_at""")),
+    "messages": (10, _words("""id insurer_id case_id direction author_user_id author_contact_id
+        body read_at read_by_user_id created_at""")),
 }  # fmt: skip
 
 
@@ -93,17 +93,11 @@ class BenchPortal:
     offices: list[int]
     staff_by_office: dict[int, list[Person]]
     office_names: dict[int, str]
-    names: dict[int, str]  # user id -> name, for feed payloads
-    external_handler: tuple[int, Person]  # (office id, user)
+    names: dict[int, str] = field(default_factory=dict)  # user id -> name, for feed payloads
+    external_handler: tuple[int, Person] | None = None  # (office id, user)
 
 
-@dataclass(slots=True)
-class Batch:
-    """Rows of one batch per table, in COPY column order."""
-
-    rows: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {table: [] for table in TABLES}
-    )
+Rows = dict[str, list[tuple[Any, ...]]]  # one batch: table -> rows in COPY column order
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -114,108 +108,87 @@ def asyncpg_dsn(url: str) -> str:
 # -- the portal: insurer, staff, partner companies, offices, partner users -------------
 
 
-async def _company_id(conn: asyncpg.Connection, name: str, insurer_id: int | None) -> int:
-    found = await conn.fetchval(
-        "SELECT id FROM companies WHERE name = $1 AND insurer_id IS NOT DISTINCT FROM $2",
-        name,
-        insurer_id,
-    )
-    if found is not None:
-        return int(found)
+async def _find_or_insert(conn: asyncpg.Connection, find: str, insert: str, *args: Any) -> int:
+    """The id of the row `find` matches with the first two args, else of a new one."""
+    found = await conn.fetchval(find, *args[:2])
+    return int(found if found is not None else await conn.fetchval(insert, *args))
+
+
+async def _company_id(conn: asyncpg.Connection, insurer_id: int | None, name: str) -> int:
     kind = "insurer" if insurer_id is None else "partner"
     limit = Decimal(10000) if insurer_id is None else None
-    insert = (
-        "INSERT INTO companies (kind, insurer_id, name, default_budget_approval_limit)"
-        " VALUES ($1, $2, $3, $4) RETURNING id"
+    return await _find_or_insert(
+        conn,
+        "SELECT id FROM companies WHERE insurer_id IS NOT DISTINCT FROM $1 AND name = $2",
+        "INSERT INTO companies (insurer_id, name, kind, default_budget_approval_limit)"
+        " VALUES ($1, $2, $3, $4) RETURNING id",
+        *(insurer_id, name, kind, limit),
     )
-    return int(await conn.fetchval(insert, kind, insurer_id, name, limit))
 
 
 async def _office_id(conn: asyncpg.Connection, insurer_id: int, company_id: int, spec: Any) -> int:
-    name, street, postal_code, city, lat, lon = spec
-    found = await conn.fetchval(
-        "SELECT id FROM offices WHERE company_id = $1 AND name = $2", company_id, name
+    return await _find_or_insert(
+        conn,
+        "SELECT id FROM offices WHERE company_id = $1 AND name = $2",
+        "INSERT INTO offices (company_id, name, street, postal_code, city, latitude, longitude,"
+        " insurer_id, services) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        *(company_id, *spec, insurer_id, SERVICES),
     )
-    if found is not None:
-        return int(found)
-    return int(
-        await conn.fetchval(
-            "INSERT INTO offices (insurer_id, company_id, name, street, postal_code, city,"
-            " latitude, longitude, services) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
-            *(insurer_id, company_id, name, street, postal_code, city, lat, lon, SERVICES),
+
+
+async def _ensure_users(conn: asyncpg.Connection, users: list[tuple[Any, ...]]) -> None:
+    """Insert the users whose email is free; hash the shared password at most once."""
+    emails = [user[0] for user in users]
+    taken = await conn.fetch("SELECT email FROM users WHERE email = ANY($1)", emails)
+    missing = [user for user in users if user[0] not in {row["email"] for row in taken}]
+    if missing:
+        password_hash = hash_password(BENCH_PASSWORD)
+        await conn.executemany(
+            "INSERT INTO users (email, name, kind, insurer_id, company_id, office_id,"
+            " authority_level, external_case_handler_eligible, budget_approval_limit,"
+            " password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            [(*user, password_hash) for user in missing],
         )
-    )
-
-
-async def _ensure_users(conn: asyncpg.Connection, users: list[dict[str, Any]]) -> None:
-    """Insert the users whose email is not taken yet; hash the shared password at most once."""
-    emails = [user["email"] for user in users]
-    taken = {
-        r["email"]
-        for r in await conn.fetch("SELECT email FROM users WHERE email = ANY($1)", emails)
-    }
-    missing = [user for user in users if user["email"] not in taken]
-    if not missing:
-        return
-    password_hash = hash_password(BENCH_PASSWORD)
-    await conn.executemany(
-        "INSERT INTO users (insurer_id, company_id, office_id, kind, email, name, password_hash,"
-        " authority_level, external_case_handler_eligible, budget_approval_limit)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-        [
-            (u["insurer_id"], u["company_id"], u["office_id"], u["kind"], u["email"], u["name"],
-             password_hash, u["level"], u["ech"], u["limit"])
-            for u in missing
-        ],
-    )  # fmt: skip
 
 
 async def ensure_bench_portal(conn: asyncpg.Connection) -> BenchPortal:
     """The bench insurer and its people, created on the first run and reused after."""
-    insurer_id = await _company_id(conn, BENCH_INSURER, None)
-    users: list[dict[str, Any]] = [
-        dict(insurer_id=insurer_id, company_id=insurer_id, office_id=None, kind="staff",
-             email=email, name=name, level=level, ech=False, limit=None)
-        for email, name, level in STAFF
-    ]  # fmt: skip
+    ins = await _company_id(conn, None, BENCH_INSURER)
+    # (email, name, kind, insurer, company, office, level, eligible as ECH, approval limit)
+    users = [
+        (email, name, "staff", ins, ins, None, level, False, None) for email, name, level in STAFF
+    ]
     office_names: dict[int, str] = {}
-    for company_index, (company, offices) in enumerate(PARTNERS.items()):
-        company_id = await _company_id(conn, company, insurer_id)
-        for office_index, spec in enumerate(offices):
-            office_id = await _office_id(conn, insurer_id, company_id, spec)
+    for company, offices in PARTNERS.items():
+        company_id = await _company_id(conn, ins, company)
+        for spec in offices:
+            office_id = await _office_id(conn, ins, company_id, spec)
             office_names[office_id] = spec[0]
             slug = spec[0].lower().replace(" ", "-")
             for n in (1, 2):
-                # One eligible external case handler: the first user of the last office.
-                ech = (company_index, office_index, n) == (len(PARTNERS) - 1, len(offices) - 1, 1)
-                users.append(
-                    dict(insurer_id=insurer_id, company_id=company_id, office_id=office_id,
-                         kind="partner", email=f"{slug}-{n}@casegraph.test",
-                         name=f"{spec[3]} Partner {n}", level=1, ech=ech,
-                         limit=Decimal(25000) if ech else None)
-                )  # fmt: skip
+                email, name = f"{slug}-{n}@casegraph.test", f"{spec[3]} Partner {n}"
+                users.append((email, name, "partner", ins, company_id, office_id, 1, False, None))
+    # One eligible external case handler: the first user of the last office.
+    users[-2] = (*users[-2][:7], True, Decimal(25000))
     await _ensure_users(conn, users)
     rows = await conn.fetch(
-        "SELECT id, name, kind, office_id, external_case_handler_eligible FROM users"
-        " WHERE email = ANY($1) ORDER BY id",
-        [u["email"] for u in users],
+        "SELECT id, name, kind, office_id, external_case_handler_eligible AS ech FROM users"
+        " WHERE email = ANY($1) AND insurer_id = $2 ORDER BY id",
+        [user[0] for user in users],
+        ins,
     )
-    staff_by_office: dict[int, list[Person]] = {office: [] for office in office_names}
-    handlers, external = [], None
+    portal = BenchPortal(ins, [], list(office_names), {o: [] for o in office_names}, office_names)
     for row in rows:
         person = Person(row["id"], row["name"])
+        portal.names[person.id] = person.name
         if row["kind"] == "staff":
-            handlers.append(person)
-        elif row["office_id"] in staff_by_office:
-            staff_by_office[row["office_id"]].append(person)
-            if row["external_case_handler_eligible"]:
-                external = (row["office_id"], person)
-    assert external is not None, "the bench external case handler is missing"
-    names = {row["id"]: row["name"] for row in rows}
-    offices = list(office_names)
-    return BenchPortal(
-        insurer_id, handlers, offices, staff_by_office, office_names, names, external
-    )
+            portal.handlers.append(person)
+        elif row["office_id"] in office_names:
+            portal.staff_by_office[row["office_id"]].append(person)
+            if row["ech"]:
+                portal.external_handler = (row["office_id"], person)
+    assert portal.external_handler is not None, "the bench external case handler is missing"
+    return portal
 
 
 async def next_case_number(conn: asyncpg.Connection, insurer_id: int) -> int:
@@ -232,23 +205,13 @@ async def next_case_number(conn: asyncpg.Connection, insurer_id: int) -> int:
 
 
 @dataclass(slots=True)
-class CaseIds:
-    """Ids drawn from the sequences for one batch, handed out in ascending order."""
-
-    pools: dict[str, list[int]]
-
-    def take(self, table: str) -> int:
-        return self.pools[table].pop()
-
-
-@dataclass(slots=True)
 class Draft:
     """What the rows of one case share while they are being built."""
 
     portal: BenchPortal
-    ids: CaseIds
+    ids: dict[str, list[int]]  # per table, descending: pop() hands out ascending ids
     rng: random.Random
-    batch: Batch
+    batch: Rows
     case_id: int
     number: str
     stage: int
@@ -261,8 +224,8 @@ class Draft:
     messages: list[int] = field(default_factory=list)
 
     def add(self, table: str, *values: Any) -> tuple[Any, ...]:
-        row = (self.ids.take(table), self.portal.insurer_id, self.case_id, *values)
-        self.batch.rows[table].append(row)
+        row = (self.ids[table].pop(), self.portal.insurer_id, self.case_id, *values)
+        self.batch[table].append(row)
         return row
 
 
@@ -299,9 +262,9 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def add_case(
-    batch: Batch,
+    batch: Rows,
     portal: BenchPortal,
-    ids: CaseIds,
+    ids: dict[str, list[int]],
     rng: random.Random,
     number: int,
     created: dt.datetime,
@@ -310,13 +273,13 @@ def add_case(
     """Append one case with its contacts, tasks, documents, messages and feed to `batch`."""
     stage = rng.choices(range(6), weights=STAGE_WEIGHTS)[0]
     handler = rng.choice(portal.handlers[1:])  # the admin handles no cases
-    case_id, label = ids.take("cases"), f"B-{number:06d}"
+    case_id, label = ids["cases"].pop(), f"B-{number:06d}"
     draft = Draft(portal, ids, rng, batch, case_id, label, stage, handler, created, now)
     decision, status = _decision_and_status(stage, rng)
     city, postal_prefix = rng.choice(CITIES)
     external = portal.external_handler if rng.random() < 0.1 else None
     feed_times = _times(rng, created, 25, now)
-    batch.rows["cases"].append((
+    batch["cases"].append((
         draft.case_id, portal.insurer_id, draft.number, f"CLM-{number:08d}",
         rng.choice(DAMAGE_TYPES), "Damage reported by the policyholder; see the inspection report.",
         f"{rng.choice(STREETS)} {rng.randint(1, 120)}", f"{postal_prefix}{rng.randint(100, 999)}",
@@ -475,7 +438,7 @@ def _add_feed(draft: Draft, status: str, decision: str, times: list[dt.datetime]
 # -- loading -------------------------------------------------------------------------
 
 
-async def _draw_ids(conn: asyncpg.Connection, cases: int) -> CaseIds:
+async def _draw_ids(conn: asyncpg.Connection, cases: int) -> dict[str, list[int]]:
     """Enough ids from each table's sequence for `cases` cases (unused ones are just gaps)."""
     pools = {}
     for table, (per_case, _) in TABLES.items():
@@ -486,7 +449,7 @@ async def _draw_ids(conn: asyncpg.Connection, cases: int) -> CaseIds:
             per_case * cases,
         )
         pools[table] = [row["id"] for row in rows]  # descending: pop() hands out ascending
-    return CaseIds(pools)
+    return pools
 
 
 async def _load_batch(conn: asyncpg.Connection, portal: BenchPortal, first: int, size: int,
@@ -494,12 +457,12 @@ async def _load_batch(conn: asyncpg.Connection, portal: BenchPortal, first: int,
     rng = random.Random(SEED + first)  # the same numbers always get the same content
     async with conn.transaction():
         ids = await _draw_ids(conn, size)
-        batch = Batch()
+        batch: Rows = {table: [] for table in TABLES}
         for offset in range(size):
             add_case(batch, portal, ids, rng, first + offset, created[offset], now)
         for table in TABLES:  # parents first, for the foreign keys
             columns = TABLES[table][1]
-            await conn.copy_records_to_table(table, records=batch.rows[table], columns=columns)
+            await conn.copy_records_to_table(table, records=batch[table], columns=columns)
 
 
 def _creation_times(cases: int, now: dt.datetime) -> list[dt.datetime]:
