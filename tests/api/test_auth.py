@@ -101,7 +101,7 @@ async def test_unauthenticated_and_bad_tokens(client, world, settings):
     assert error_codes(garbage) == ["UNAUTHENTICATED"]
     forged = jwt.encode(
         user_claims(world.portal.admin) | {"exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)},
-        "some other key",
+        "some other key that is long enough for hs256!!",
         algorithm="HS256",
     )
     assert error_codes(await gql(client, VIEWER, token=forged)) == ["UNAUTHENTICATED"]
