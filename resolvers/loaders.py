@@ -7,7 +7,7 @@ concurrently. Loaders that fetch rows a principal reaches by id apply its row sc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -41,10 +41,11 @@ class Loaders:
         self.principal = principal
         self._made: dict[str, DataLoader[Any, Any]] = {}
 
-    def _loader(self, name: str, batch: Any) -> DataLoader[Any, Any]:
+    def _loader(self, name: str, make_batch: Callable[[], Any]) -> DataLoader[Any, Any]:
+        """The request's loader called `name`; `make_batch` builds its batch function once."""
         loader = self._made.get(name)
         if loader is None:
-            loader = self._made[name] = DataLoader(load_fn=batch)
+            loader = self._made[name] = DataLoader(load_fn=make_batch())
         return loader
 
     async def _rows(self, stmt: Any) -> list[Any]:
@@ -52,72 +53,87 @@ class Loaders:
             return list((await conn.execute(stmt)).all())
 
     def _portal(self, model: Any) -> ColumnElement[bool]:
-        assert self.principal is not None
-        return model.insurer_id == self.principal.insurer_id
+        return model.insurer_id == self._who().insurer_id
 
     # -- by id ---------------------------------------------------------------------
 
-    def _by_id(self, name: str, model: Any, scope: ColumnElement[bool]) -> DataLoader[int, Any]:
-        async def batch(ids: Sequence[int]) -> list[Any]:
-            rows = await self._rows(select(*model.__table__.c).where(model.id.in_(ids), scope))
-            found = {row.id: row for row in rows}
-            return [found.get(i) for i in ids]
+    def _by_id(
+        self, name: str, model: Any, scope: Callable[[], ColumnElement[bool]]
+    ) -> DataLoader[int, Any]:
+        """A loader by primary key within `scope` (built once, when the loader is first used)."""
 
-        return self._loader(name, batch)
+        def make_batch() -> Any:
+            condition = scope()
+
+            async def batch(ids: Sequence[int]) -> list[Any]:
+                stmt = select(*model.__table__.c).where(model.id.in_(ids), condition)
+                found = {row.id: row for row in await self._rows(stmt)}
+                return [found.get(i) for i in ids]
+
+            return batch
+
+        return self._loader(name, make_batch)
 
     @property
     def case_by_id(self) -> DataLoader[int, Any]:
-        assert self.principal is not None
-        return self._by_id("case", Case, scopes.visible_cases(self.principal))
+        return self._by_id("case", Case, lambda: scopes.visible_cases(self._who()))
 
     @property
     def task_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("task", Task, self._in_visible_case(Task))
+        return self._by_id("task", Task, lambda: self._in_visible_case(Task))
 
     @property
     def document_by_id(self) -> DataLoader[int, Any]:
-        assert self.principal is not None
-        scope = self._in_visible_case(Document) & scopes.visible_documents(self.principal)
-        return self._by_id("document", Document, scope)
+        return self._by_id(
+            "document",
+            Document,
+            lambda: self._in_visible_case(Document) & scopes.visible_documents(self._who()),
+        )
+
+    def _who(self) -> Principal:
+        assert self.principal is not None, "loaders that apply a scope need a principal"
+        return self.principal
 
     def _in_visible_case(self, model: Any) -> ColumnElement[bool]:
-        assert self.principal is not None
-        return model.case_id.in_(select(Case.id).where(scopes.visible_cases(self.principal)))
+        return model.case_id.in_(select(Case.id).where(scopes.visible_cases(self._who())))
 
     @property
     def feed_entry_by_id(self) -> DataLoader[int, Any]:
-        assert self.principal is not None
-        scope = self._in_visible_case(FeedEntry) & scopes.visible_feed(self.principal)
-        return self._by_id("feed_entry", FeedEntry, scope)
+        return self._by_id(
+            "feed_entry",
+            FeedEntry,
+            lambda: self._in_visible_case(FeedEntry) & scopes.visible_feed(self._who()),
+        )
 
     @property
     def message_by_id(self) -> DataLoader[int, Any]:
         """Messages in visible cases; the chat rule is checked against the case by the caller."""
-        return self._by_id("message", Message, self._in_visible_case(Message))
+        return self._by_id("message", Message, lambda: self._in_visible_case(Message))
 
     @property
     def comment_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("comment", Comment, self._in_visible_case(Comment))
+        return self._by_id("comment", Comment, lambda: self._in_visible_case(Comment))
 
     @property
     def contact_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("contact", CaseContact, self._in_visible_case(CaseContact))
+        return self._by_id("contact", CaseContact, lambda: self._in_visible_case(CaseContact))
 
     @property
     def user_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("user", User, self._portal(User))
+        return self._by_id("user", User, lambda: self._portal(User))
 
     @property
     def office_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("office", Office, self._portal(Office))
+        return self._by_id("office", Office, lambda: self._portal(Office))
 
     @property
     def company_by_id(self) -> DataLoader[int, Any]:
-        assert self.principal is not None
-        portal = (Company.id == self.principal.insurer_id) | (
-            Company.insurer_id == self.principal.insurer_id
+        insurer_id = self._who().insurer_id
+        return self._by_id(
+            "company",
+            Company,
+            lambda: (Company.id == insurer_id) | (Company.insurer_id == insurer_id),
         )
-        return self._by_id("company", Company, portal)
 
     # -- children of a case ----------------------------------------------------------
 
@@ -129,7 +145,7 @@ class Loaders:
                 grouped[row.case_id].append(row)
             return [grouped.get(i, []) for i in case_ids]
 
-        return self._loader(name, batch)
+        return self._loader(name, lambda: batch)
 
     @property
     def tasks_by_case(self) -> DataLoader[int, list[Any]]:
@@ -140,9 +156,12 @@ class Loaders:
         return self._children("contacts", CaseContact, CaseContact.id)
 
     def _pages(
-        self, name: str, model: Any, where: ColumnElement[bool] | None
+        self, name: str, model: Any, scope: Callable[[], ColumnElement[bool] | None]
     ) -> DataLoader[PageKey, Page]:
+        """One page per (case, page arguments), one statement per distinct arguments."""
+
         async def batch(keys: Sequence[PageKey]) -> list[Page]:
+            where = scope()
             by_args: dict[PageArgs, list[int]] = defaultdict(list)
             for case_id, args in keys:
                 by_args[args].append(case_id)
@@ -161,59 +180,63 @@ class Loaders:
                     results.update({(case_id, args): page for case_id, page in pages.items()})
             return [results[key] for key in keys]
 
-        return self._loader(name, batch)
+        return self._loader(name, lambda: batch)
 
-    def _counts(self, name: str, model: Any, where: ColumnElement[bool] | None) -> DataLoader:
+    def _counts(
+        self, name: str, model: Any, scope: Callable[[], ColumnElement[bool] | None]
+    ) -> DataLoader[int, int]:
         async def batch(case_ids: Sequence[int]) -> list[int]:
+            where = scope()
             stmt = select(model.case_id, func.count()).where(model.case_id.in_(case_ids))
             if where is not None:
                 stmt = stmt.where(where)
             counts = dict(await self._rows(stmt.group_by(model.case_id)))
             return [counts.get(i, 0) for i in case_ids]
 
-        return self._loader(name, batch)
+        return self._loader(name, lambda: batch)
 
     def _document_scope(self) -> ColumnElement[bool]:
-        assert self.principal is not None
-        return scopes.visible_documents(self.principal)
+        return scopes.visible_documents(self._who())
 
     def _feed_scope(self) -> ColumnElement[bool]:
-        assert self.principal is not None
-        return scopes.visible_feed(self.principal)
+        return scopes.visible_feed(self._who())
 
     @property
     def documents_page(self) -> DataLoader[PageKey, Page]:
-        return self._pages("documents", Document, self._document_scope())
+        return self._pages("documents", Document, self._document_scope)
 
     @property
     def documents_count(self) -> DataLoader[int, int]:
-        return self._counts("documents#", Document, self._document_scope())
+        return self._counts("documents#", Document, self._document_scope)
 
     @property
     def feed_page(self) -> DataLoader[PageKey, Page]:
-        return self._pages("feed", FeedEntry, self._feed_scope())
+        return self._pages("feed", FeedEntry, self._feed_scope)
 
     @property
     def feed_count(self) -> DataLoader[int, int]:
-        return self._counts("feed#", FeedEntry, self._feed_scope())
+        return self._counts("feed#", FeedEntry, self._feed_scope)
 
     @property
     def messages_page(self) -> DataLoader[PageKey, Page]:
-        return self._pages("messages", Message, None)
+        return self._pages("messages", Message, lambda: None)
 
     @property
     def messages_count(self) -> DataLoader[int, int]:
-        return self._counts("messages#", Message, None)
+        return self._counts("messages#", Message, lambda: None)
 
     @property
     def unread_messages_count(self) -> DataLoader[int, int]:
-        unread = (Message.read_at.is_(None)) & (Message.direction == "from_customer")
-        return self._counts("unread#", Message, unread)
+        return self._counts(
+            "unread#",
+            Message,
+            lambda: Message.read_at.is_(None) & (Message.direction == "from_customer"),
+        )
 
     @property
     def comments_page(self) -> DataLoader[PageKey, Page]:
-        return self._pages("comments", Comment, None)
+        return self._pages("comments", Comment, lambda: None)
 
     @property
     def comments_count(self) -> DataLoader[int, int]:
-        return self._counts("comments#", Comment, None)
+        return self._counts("comments#", Comment, lambda: None)

@@ -57,12 +57,14 @@ class CaseData:
 
 
 async def _next_case_number(session: AsyncSession, insurer_id: int) -> str:
-    # The case row lock below serialises numbering per insurer; the unique index backs it.
-    year = dt.date.today().year
-    prefix = f"{year}-"
-    stmt = select(func.count()).where(Case.insurer_id == insurer_id, Case.number.like(prefix + "%"))
-    count = (await session.execute(stmt)).scalar_one()
-    return f"{prefix}{count + 1:05d}"
+    """YYYY-NNNNN, one more than the year's highest; callers hold the insurer's lock."""
+    prefix = f"{dt.date.today().year}-"
+    stmt = select(func.max(Case.number)).where(
+        Case.insurer_id == insurer_id, Case.number.like(prefix + "_____")
+    )
+    highest = (await session.execute(stmt)).scalar_one_or_none()
+    serial = int(highest[len(prefix) :]) + 1 if highest else 1
+    return f"{prefix}{serial:05d}"
 
 
 async def _check_case_handler(session: AsyncSession, user_id: int, insurer_id: int) -> None:
