@@ -59,8 +59,11 @@ class CaseData:
 async def _next_case_number(session: AsyncSession, insurer_id: int) -> str:
     """YYYY-NNNNN, one more than the year's highest; callers hold the insurer's lock."""
     prefix = f"{dt.date.today().year}-"
-    stmt = select(func.max(Case.number)).where(
-        Case.insurer_id == insurer_id, Case.number.like(prefix + "_____")
+    stmt = (
+        select(Case.number)
+        .where(Case.insurer_id == insurer_id, Case.number.regexp_match(f"^{prefix}[0-9]+$"))
+        .order_by(func.length(Case.number).desc(), Case.number.desc())
+        .limit(1)
     )
     highest = (await session.execute(stmt)).scalar_one_or_none()
     serial = int(highest[len(prefix) :]) + 1 if highest else 1

@@ -210,3 +210,184 @@ async def create_portals(seeder: Seeder) -> None:
         )  # fmt: skip
         session.add(seeder.users[email])
     await session.flush()
+
+
+@dataclass
+class CasePlay:
+    """One demo case, played through the services step by step, like people would."""
+
+    s: Seeder
+    key: str  # insurer
+    scenario: str
+    n: int  # running number: picks names, addresses and variations
+    age: float  # days since the case was created
+    token: str | None  # a printed demo link token for the policyholder, if any
+    case: Any = None
+    customer: Principal | None = None
+    tasks: dict[str, Task] = field(default_factory=dict)
+
+    @property
+    def handler(self) -> User:
+        return self.s.user(f"handler{self.n % 2 + 1}@{self.key}.test")
+
+    def day(self, offset: float, hour: int) -> dt.datetime:
+        """A local time `offset` days after the case was created."""
+        created = dt.datetime.now(CET) - dt.timedelta(days=self.age - offset)
+        return created.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+    async def play(self) -> None:
+        level = LEVEL.get(self.scenario, 5 if "repairs" in self.scenario else 4)
+        level = 5 if self.scenario == "external case handler" else level
+        await self.create()
+        if level >= 1:
+            await self.assign_inspector()
+        if self.scenario == "external case handler":
+            await self.hand_to_external_handler()
+        if level >= 2:
+            await self.start_inspection()
+        if level >= 3:
+            await self.complete_inspection()
+        if level >= 4:
+            await self.decide()
+        if level >= 5:
+            await self.start_repairs()
+        if self.scenario == "on hold":
+            reason = "Waiting for the policyholder's receipts for damaged furniture."
+            await self.s.call(cases.put_on_hold, self.handler, case_id=self.case.id, reason=reason)
+        if level >= 7:
+            await self.finish_and_close()
+        if self.scenario == "reopened":
+            reason = "The policyholder reports new moisture behind the bathroom wall."
+            await self.s.call(cases.reopen_case, self.handler, case_id=self.case.id, reason=reason)
+            await self.hear("Thank you for coming back so quickly. The stain is growing again.")
+
+    async def create(self) -> None:
+        name, n = HOLDERS[self.n % len(HOLDERS)], self.n
+        office = [o for o in OFFICES.values() if o[0] == self.key][n % 2]
+        contacts = [ContactData(ContactRole.POLICYHOLDER, name,
+                                f"{name.lower().replace(' ', '.')}{n}@example.test",
+                                f"+47 9{n:02d} 45 {n:03d}")]  # fmt: skip
+        if n % 3 == 0:
+            contacts.append(ContactData(ContactRole.CONTACT_PERSON, "Heidi Kvam", None, "+47 90011223"))
+        data = CaseData(
+            damage_type=DAMAGES[n % len(DAMAGES)], street=f"{STREETS[n % len(STREETS)]} {n * 7 % 90 + 1}",
+            postal_code=office[4], city=office[5], claim_number=f"{self.key.upper()}-{4711 + n * 13}",
+            description=f"{DAMAGES[n % len(DAMAGES)].value.title()} damage reported by the policyholder.",
+            damage_date=self.day(-2 - n % 5, 12).date(), case_handler_id=self.handler.id,
+            budget=Decimal(40_000 + n * 2_500),
+        )  # fmt: skip
+        self.case = await self.s.call(cases.create_case, self.handler, data=data, contacts=contacts)
+        await self.add_task("main", TaskKind.MAIN_INSPECTION, "Main inspection", 6_000)
+
+    async def add_task(self, name: str, kind: TaskKind, title: str, budget: int) -> None:
+        self.tasks[name] = await self.s.call(
+            tasks.add_task, self.handler, case_id=self.case.id, kind=kind, title=title,
+            description=f"{title} for the {self.case.damage_type.value} damage.",
+            budget_estimate=Decimal(budget),
+        )  # fmt: skip
+
+    async def assign(self, name: str, email: str) -> User:
+        """The insurer hands the task to the worker's office; the office names the worker."""
+        task, worker = self.tasks[name], self.s.user(email)
+        await self.s.call(tasks.assign_office, self.handler, task_id=task.id, office_id=worker.office_id)
+        await self.s.call(tasks.assign_responsible, worker, task_id=task.id, user_id=worker.id)
+        return worker
+
+    async def advance(self, name: str, target: TaskStatus) -> None:
+        order = list(TaskStatus)
+        task = self.tasks[name]
+        while order.index(task.status) < order.index(target):
+            step = {TaskStatus.ASSIGNED: "start", TaskStatus.STARTED: "complete"}.get(task.status, "approve")
+            actor = self.handler if step == "approve" else self.s.by_id[task.responsible_id]
+            await self.s.call(tasks.advance_task, actor, task_id=task.id, step=step)
+
+    async def tell(self, body: str, by: User | None = None) -> None:
+        await self.s.call(communication.send_message, by or self.handler, case_id=self.case.id,
+                          body=body, attachment_ids=[])  # fmt: skip
+
+    async def hear(self, body: str, attachment_ids: list[int] | None = None) -> None:
+        assert self.customer is not None
+        await self.s.call(communication.send_message, self.customer, case_id=self.case.id,
+                          body=body, attachment_ids=attachment_ids or [])  # fmt: skip
+
+    async def upload(self, by: User | Principal, kind: DocumentType, title: str, file_name: str,
+                     data: bytes, task: str | None = None) -> Any:  # fmt: skip
+        stored = await self.s.upload(data)
+        return await self.s.call(
+            documents.create_document, by, case_id=self.case.id, stored=stored, file_name=file_name,
+            content_type=None, title=title, type=kind, task_id=self.tasks[task].id if task else None,
+        )  # fmt: skip
+
+    async def share(self, document_id: int, by: User | None = None) -> None:
+        await self.s.call(documents.set_shared, by or self.handler, document_ids=[document_id], shared=True)
+
+    async def give_customer_access(self) -> None:
+        contact = (await self.s.session.execute(select(CaseContact).where(
+            CaseContact.case_id == self.case.id, CaseContact.role == ContactRole.POLICYHOLDER))).scalar_one()  # fmt: skip
+        if self.token:  # a known token, so the demo customer view can be opened
+            grant = CustomerAccessGrant(insurer_id=self.case.insurer_id, case_id=self.case.id,
+                                        contact_id=contact.id, token_hash=sha256_hex(self.token),
+                                        granted_by_user_id=self.handler.id)  # fmt: skip
+            self.s.session.add(grant)
+            await self.s.session.flush()
+        else:
+            grant, _ = await access.grant_customer_access(session=self.s.session,
+                actor=principal_of(self.handler), case_id=self.case.id, contact_id=contact.id)  # fmt: skip
+        self.customer = Principal(role=Role.CUSTOMER, insurer_id=self.case.insurer_id,
+                                  case_id=self.case.id, contact_id=contact.id, grant_id=grant.id)  # fmt: skip
+
+    async def assign_inspector(self) -> None:
+        inspector = await self.assign("main", CREWS[self.key][0])
+        meeting = self.day(4, 9 + self.n % 5)
+        await self.s.call(tasks.set_customer_meeting, inspector, task_id=self.tasks["main"].id, at=meeting)
+        await self.give_customer_access()
+        office = self.s.offices_by_id[inspector.office_id].name
+        await self.tell(f"Hello! {inspector.name} from {office} will inspect the damage on "
+                        f"{meeting:%d %B at %H:%M}. Follow your case on this page.")  # fmt: skip
+
+    async def hand_to_external_handler(self) -> None:
+        """No service sets the external case handler yet: set it and record the change."""
+        ech = self.s.user(CREWS[self.key][3])
+        self.case.external_case_handler_office_id, self.case.external_case_handler_id = ech.office_id, ech.id
+        self.case.updated_at = func.now()
+        actor = principal_of(self.handler)
+        await feed.record(self.s.session, self.s.make_ctx(actor), actor=actor, case_id=self.case.id,
+                          insurer_id=self.case.insurer_id, type=FeedEventType.CASE_UPDATED,
+                          payload={"fields": ["externalCaseHandler", "externalCaseHandlerOffice"]})  # fmt: skip
+        await self.tell(f"Hi, I am {ech.name}, and I will follow up your case from now on.", by=ech)
+
+    async def start_inspection(self) -> None:
+        await self.advance("main", TaskStatus.STARTED)
+        inspector = self.s.by_id[self.tasks["main"].responsible_id]
+        await self.s.call(communication.add_comment, inspector, case_id=self.case.id,
+                          body=f"@{self.handler.name} moisture found under the floor; "
+                               "drying will probably be needed.")  # fmt: skip
+
+    async def complete_inspection(self) -> None:
+        await self.advance("main", TaskStatus.COMPLETED)
+        inspector = self.s.by_id[self.tasks["main"].responsible_id]
+        report = f"Inspection report\n\nCase {self.case.number}\nFindings: {self.case.description}\n"
+        self.report = await self.upload(inspector, DocumentType.INSPECTION_REPORT, "Inspection report",
+                                        "inspection-report.txt", report.encode(), task="main")  # fmt: skip
+        await self.hear("Thank you for the visit. When will we hear about the compensation?")
+
+    async def decide(self) -> None:
+        decision = {"compensation rejected": CompensationDecision.REJECTED,
+                    "more information needed": CompensationDecision.MORE_INFORMATION_NEEDED
+                    }.get(self.scenario, CompensationDecision.ACCEPTED)  # fmt: skip
+        await self.advance("main", TaskStatus.APPROVED)
+        await communication.mark_messages_read(session=self.s.session, actor=principal_of(self.handler),
+                                               case_id=self.case.id)  # fmt: skip
+        ech = self.s.user(CREWS[self.key][3]) if self.case.external_case_handler_id else None
+        await self.share(self.report.id, by=ech)
+        await self.s.call(cases.set_compensation_decision, self.handler, case_id=self.case.id, decision=decision)
+        if decision is CompensationDecision.REJECTED:
+            await self.tell("Unfortunately the damage is not covered by your policy. "
+                            "The inspection report explains why.")  # fmt: skip
+        elif decision is CompensationDecision.MORE_INFORMATION_NEEDED:
+            await self.tell("We need photos of the damaged floor before we can decide.")
+            photo = await self.upload(self.customer, DocumentType.CUSTOMER_UPLOAD, "Photo of the floor",
+                                      "floor.png", tiny_png((120 + self.n * 5, 90, 60)))  # fmt: skip
+            await self.hear("Here is a photo of the floor.", attachment_ids=[photo.id])
+        else:
+            await self.tell("Good news: the damage is covered. We will now plan the repairs.", by=ech)
