@@ -7,7 +7,7 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from schema.mutations import auth, case, communication, document, task
+from schema.mutations import api_key, auth, case, communication, document, task
 from schema.mutations.payloads import (
     CasePayload,
     CommentPayload,
@@ -34,6 +34,12 @@ class Mutation:
     customer_access_grant: auth.CustomerAccessPayload = _m(
         auth.customer_access_grant,
         "Give a contact access to the customer page; returns the link token once.",
+    )
+    api_key_create: api_key.ApiKeyCreatePayload = _m(
+        api_key.api_key_create, "Create an API key for an integration client (admins only)."
+    )
+    api_key_revoke: api_key.ApiKeyRevokePayload = _m(
+        api_key.api_key_revoke, "Revoke an API key at once (admins only)."
     )
     case_create: CasePayload = _m(case.case_create, "Open a new case. Feed: CASE_CREATED.")
     case_update: CasePayload = _m(case.case_update, "Change case details. Feed: CASE_UPDATED.")

@@ -54,4 +54,5 @@ _ENUMS_FROM_DATABASE = {
     "ViewerRole",
     "CaseOrderField",
     "OrderDirection",
+    "ApiScope",
 }
