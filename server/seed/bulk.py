@@ -5,6 +5,8 @@ demo portals. Rows are built in Python and sent with asyncpg's binary COPY, one
 transaction per batch; ids come from the tables' own sequences so the server's later
 inserts continue after them. The write services are bypassed on purpose: they are
 correct but do one round trip per change, which is far too slow for 20,000 cases.
+Content is deterministic per case number (random.Random seeded with it); timestamps are
+relative to now: the cases of one run are spread evenly over the past year.
 """
 
 from __future__ import annotations
