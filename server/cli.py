@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -68,6 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(seed_demo_if_empty(url, settings))
         print_demo_logins()
     print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+    # uvicorn re-raises the signal that stopped it after shutting down; make SIGTERM a
+    # normal exit so atexit handlers run (they stop the embedded PostgreSQL).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "server.asgi:app",
         host=args.host,
