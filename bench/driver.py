@@ -16,8 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpu import Meter, cores
+
 Op = Callable[[], Awaitable[None]]  # one request; raises on any failure
 Pick = Callable[[random.Random], Op]  # chooses the next request of a client
+Counter_ = Callable[[], Awaitable[float | None]]  # a total that only grows, or None
 
 MAX_REQUESTS_PER_CLIENT = 2_000_000
 REQUEST_TIMEOUT_S = 30.0
@@ -33,7 +36,8 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
-    client_cpu: float = 0.0  # cores of the load generator's process during the run
+    cpu: dict[str, float] = field(default_factory=dict)  # cores used, by meter name
+    per_second: dict[str, float] = field(default_factory=dict)  # counters' growth rates
 
     @property
     def requests(self) -> int:
@@ -58,7 +62,8 @@ class Result:
             "p99_ms": round(self.percentile(0.99), 2),
             "errors": self.errors,
             "error_kinds": dict(self.error_kinds.most_common(MAX_ERROR_KINDS)),
-            "client_cpu_cores": round(self.client_cpu, 2),
+            "cpu_cores": {name: round(used, 2) for name, used in self.cpu.items()},
+            "per_second": {name: round(rate, 1) for name, rate in self.per_second.items()},
         }
 
 
@@ -68,9 +73,20 @@ def _describe(exc: BaseException) -> str:
 
 
 async def drive(
-    name: str, pick: Pick, *, concurrency: int, duration: float, warmup: float, seed: int = 1
+    name: str,
+    pick: Pick,
+    *,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    meters: dict[str, Meter] | None = None,
+    counters: dict[str, Counter_] | None = None,
+    seed: int = 1,
 ) -> Result:
-    """Run `concurrency` clients for `warmup + duration` seconds; count the last `duration`."""
+    """Run `concurrency` clients for `warmup + duration` seconds; count the last `duration`.
+
+    `meters` and `counters` are read when counting starts and at the end, giving
+    `Result.cpu` and `Result.per_second`."""
     result = Result(name)
     start = time.perf_counter()
     measure_from = start + warmup
@@ -98,21 +114,24 @@ async def drive(
                 if failure in result.error_kinds or len(result.error_kinds) < MAX_ERROR_KINDS:
                     result.error_kinds[failure] += 1
 
-    await asyncio.sleep(0)
-    cpu_before: float | None = None
+    meters, counters = meters or {}, counters or {}
+    before: dict[str, dict[int, float]] = {}
+    counted: dict[str, float | None] = {}
 
-    async def mark_cpu() -> None:
-        nonlocal cpu_before
+    async def read_meters_when_counting_starts() -> None:
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        cpu_before = time.process_time()
+        before.update({name: meter() for name, meter in meters.items()})
+        counted.update({name: await counter() for name, counter in counters.items()})
 
-    marker = asyncio.create_task(mark_cpu())
+    marker = asyncio.create_task(read_meters_when_counting_starts())
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     await marker
-    ended = time.perf_counter()
-    result.seconds = max(1e-9, ended - measure_from)
-    if cpu_before is not None:
-        result.client_cpu = (time.process_time() - cpu_before) / result.seconds
+    result.seconds = max(1e-9, time.perf_counter() - measure_from)
+    result.cpu = {n: cores(before[n], m(), result.seconds) for n, m in meters.items()}
+    for name, counter in counters.items():
+        first, last = counted.get(name), await counter()
+        if first is not None and last is not None:
+            result.per_second[name] = (last - first) / result.seconds
     return result
 
 

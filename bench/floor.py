@@ -8,6 +8,7 @@ without GraphQL, HTTP, Python objects and several statements per request.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import asyncpg
@@ -87,8 +88,7 @@ def case_object(extra: dict[str, str]) -> str:
 
 W1_SQL = f"""
 SELECT json_build_object('cases', json_build_object('nodes', coalesce(json_agg(
-  {case_object({"tasks": "tk.tasks", "documents": "documents_l.documents",
-                "feed": "feed_l.feed"})}
+  {case_object({"tasks": "tk.tasks", "documents": "documents_l.documents", "feed": "feed_l.feed"})}
   ORDER BY c.created_at DESC, c.id DESC), '[]')))
 FROM (
   SELECT id, number, status, city, damage_type, created_at FROM cases
@@ -96,24 +96,52 @@ FROM (
   ORDER BY created_at DESC, id DESC LIMIT 50
 ) c
 {tasks_lateral()}
-{page_lateral("documents", "documents", "Document", {"title": "title", "fileName": "file_name"},
-              10, DOCUMENTS_SCOPE)}
-{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type",
-              "createdAt": "created_at"}, 5)}
+{
+    page_lateral(
+        "documents",
+        "documents",
+        "Document",
+        {"title": "title", "fileName": "file_name"},
+        10,
+        DOCUMENTS_SCOPE,
+    )
+}
+{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type", "createdAt": "created_at"}, 5)}
 """
 
 W2_SQL = f"""
 SELECT json_build_object('case', {
-    case_object({"tasks": "tk.tasks", "documents": "documents_l.documents",
-                 "feed": "feed_l.feed", "messages": "messages_l.messages"})})
+    case_object(
+        {
+            "tasks": "tk.tasks",
+            "documents": "documents_l.documents",
+            "feed": "feed_l.feed",
+            "messages": "messages_l.messages",
+        }
+    )
+})
 FROM cases c
 {tasks_lateral()}
-{page_lateral("documents", "documents", "Document", {"title": "title", "fileName": "file_name",
-              "createdAt": "created_at"}, 100, DOCUMENTS_SCOPE)}
-{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type",
-              "createdAt": "created_at"}, 20)}
-{page_lateral("messages", "messages", "Message", {"direction": "direction",
-              "body": "body", "createdAt": "created_at"}, 20)}
+{
+    page_lateral(
+        "documents",
+        "documents",
+        "Document",
+        {"title": "title", "fileName": "file_name", "createdAt": "created_at"},
+        100,
+        DOCUMENTS_SCOPE,
+    )
+}
+{page_lateral("feed", "feed_entries", "FeedEntry", {"type": "type", "createdAt": "created_at"}, 20)}
+{
+    page_lateral(
+        "messages",
+        "messages",
+        "Message",
+        {"direction": "direction", "body": "body", "createdAt": "created_at"},
+        20,
+    )
+}
 WHERE c.id = $2 AND c.insurer_id = $1
 """
 
@@ -134,7 +162,8 @@ class FloorWorkloads:
 
     async def fetch(self, name: str, case_id: int | None = None) -> dict[str, Any]:
         """The `data` object of one workload's request, parsed (for the shape check)."""
-        return orjson.loads(await self._run(name, case_id))
+        data: dict[str, Any] = orjson.loads(await self._run(name, case_id))
+        return data
 
     async def _run(self, name: str, case_id: int | None) -> str:
         if name == "W1":
@@ -146,18 +175,19 @@ class FloorWorkloads:
             raise LookupError(f"{name}: no row for case {case_id}")
         return str(text)
 
-    def _op(self, name: str) -> Op:
-        case_id = None if name == "W1" else self.next_id()
+    def _pick(self, name: str) -> Pick:
+        def pick(rng: random.Random) -> Op:
+            case_id = None if name == "W1" else self.next_id()
 
-        async def op() -> None:
-            await self._run(name, case_id)
+            async def op() -> None:
+                await self._run(name, case_id)
 
-        return op
+            return op
+
+        return pick
 
     def picks(self) -> dict[str, Pick]:
-        single: dict[str, Pick] = {
-            name: (lambda rng, name=name: self._op(name)) for name in ("W1", "W2", "W3")
-        }
+        single = {name: self._pick(name) for name in ("W1", "W2", "W3")}
         return single | {"MIXED": mixed([(w, single[name]) for name, w in MIX])}
 
 

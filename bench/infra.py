@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from cpu import parent_of
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / ".casegraph" / "bench"  # gitignored, like every .casegraph folder
@@ -86,6 +87,44 @@ async def vacuum_analyze(url: str) -> None:
         await conn.close()
 
 
+async def postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process when it runs on this machine, for CPU meters."""
+    conn = await asyncpg.connect(_plain(url))
+    try:
+        parent = parent_of(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await conn.close()
+    try:
+        name = Path(f"/proc/{parent}/comm").read_text().strip()
+    except OSError:
+        return None
+    return parent if "postgres" in name else None
+
+
+class SessionCounter:
+    """PostgreSQL's count of sessions ever opened on the bench database (PostgreSQL 14+):
+    its growth during a run is how many connections the client under test opened."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: asyncpg.Connection | None = None
+
+    async def __call__(self) -> float | None:
+        sql = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        try:
+            if self.conn is None:
+                self.conn = await asyncpg.connect(_plain(self.url))
+            await self.conn.execute("SELECT pg_stat_clear_snapshot()")
+            value = await self.conn.fetchval(sql)
+        except asyncpg.PostgresError:
+            return None
+        return float(value) if value is not None else None
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -111,9 +150,13 @@ class ServerProcess:
         self._log: IO[bytes] = log_path.open("wb")
         # Its own process group, so the workers can be killed with it if it will not stop.
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout

