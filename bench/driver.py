@@ -36,6 +36,7 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
+    request_ids: dict[str, list[str]] = field(default_factory=dict)  # a few per error kind
     cpu: dict[str, float] = field(default_factory=dict)  # cores used, by meter name
     per_second: dict[str, float] = field(default_factory=dict)  # counters' growth rates
 
@@ -53,6 +54,16 @@ class Result:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+    def record_error(self, exc: Exception) -> None:
+        self.errors += 1
+        kind = _describe(exc)
+        if kind in self.error_kinds or len(self.error_kinds) < MAX_ERROR_KINDS:
+            self.error_kinds[kind] += 1
+            request_id = getattr(exc, "request_id", None)
+            ids = self.request_ids.setdefault(kind, [])
+            if request_id and len(ids) < 3:
+                ids.append(str(request_id))
+
     def summary(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
@@ -62,6 +73,7 @@ class Result:
             "p99_ms": round(self.percentile(0.99), 2),
             "errors": self.errors,
             "error_kinds": dict(self.error_kinds.most_common(MAX_ERROR_KINDS)),
+            "error_request_ids": self.request_ids,
             "cpu_cores": {name: round(used, 2) for name, used in self.cpu.items()},
             "per_second": {name: round(rate, 1) for name, rate in self.per_second.items()},
         }
@@ -99,20 +111,18 @@ async def drive(
             if began >= deadline:
                 return
             op = pick(rng)
-            failure: str | None = None
+            failure: Exception | None = None
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT_S):
                     await op()
             except Exception as exc:  # every failure is counted, never raised
-                failure = _describe(exc)
+                failure = exc
             if began < measure_from:
                 continue
             if failure is None:
                 result.latencies_ms.append((time.perf_counter() - began) * 1000)
             else:
-                result.errors += 1
-                if failure in result.error_kinds or len(result.error_kinds) < MAX_ERROR_KINDS:
-                    result.error_kinds[failure] += 1
+                result.record_error(failure)
 
     meters, counters = meters or {}, counters or {}
     before: dict[str, dict[int, float]] = {}

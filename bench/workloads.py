@@ -59,6 +59,10 @@ HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 class GraphQLFailure(Exception):
     """A response that is not a clean 200 with data and no `errors`."""
 
+    def __init__(self, message: str, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id  # to find the request in the server's log
+
 
 def body(query: str, variables: dict[str, Any] | None = None) -> bytes:
     return orjson.dumps({"query": query, "variables": variables or {}})
@@ -74,9 +78,7 @@ def checked(response: httpx.Response) -> dict[str, Any]:
         first = errors[0]
         code = first.get("extensions", {}).get("code")
         request_id = first.get("extensions", {}).get("requestId")
-        raise GraphQLFailure(
-            f"{code}: {first.get('message')} (requestId={request_id}, {len(errors)} error(s))"
-        )
+        raise GraphQLFailure(f"{code}: {first.get('message')} ({len(errors)} error(s))", request_id)
     if payload.get("data") is None:
         raise GraphQLFailure("response without data")
     data: dict[str, Any] = payload["data"]

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     )
     token_ttl_seconds: int = 12 * 3600
     max_upload_bytes: int = 30 * MEGABYTE
-    db_pool_size: int = 10
+    db_pool_size: int = 20  # per process; each request may use a few at once (loaders)
     log_level: str = "INFO"
 
     @property
