@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -28,8 +27,6 @@ class Context:
     storage: LocalFileStorage
     settings: Settings
     request_id: str
-    # Work to run once the mutation's transaction has committed (publishing events).
-    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set when a credential was sent but rejected: every field that needs a principal
     # reports this reason instead of a generic one.
     auth_error: AppError | None = None

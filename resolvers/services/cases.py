@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.context import Context
 from resolvers.services import feed
 from resolvers.services.common import case_for_update, ensure_open, portal_row, require, text
+from resolvers.services.outbox import Outbox
 from server.db.enums import (
     CaseStatus,
     CompensationDecision,
@@ -89,7 +89,7 @@ def _check_date(value: dt.date | None) -> None:
 async def create_case(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     data: CaseData,
     contacts: list[ContactData],
@@ -140,7 +140,7 @@ async def create_case(
         )
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
@@ -151,7 +151,7 @@ async def create_case(
 
 
 async def update_case(
-    *, session: AsyncSession, ctx: Context, actor: Principal, case_id: int, data: CaseData
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, case_id: int, data: CaseData
 ) -> Case:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
@@ -189,7 +189,7 @@ async def update_case(
     case.updated_at = func.now()
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
@@ -207,7 +207,7 @@ def _camel(name: str) -> str:
 async def _transition(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case_id: int,
     allowed_from: set[CaseStatus],
@@ -235,7 +235,7 @@ async def _transition(
         payload["reason"] = reason
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
@@ -276,7 +276,7 @@ async def reopen_case(**kwargs: Any) -> Case:
 async def set_compensation_decision(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case_id: int,
     decision: CompensationDecision,
@@ -293,7 +293,7 @@ async def set_compensation_decision(
     case.updated_at = func.now()
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal, Role
-from resolvers.context import Context
 from resolvers.services import feed
 from resolvers.services.common import case_for_update, ensure_open, require, text
+from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, MessageDirection
 from server.db.models import Comment, Document, Message
 from server.errors import bad_input
@@ -21,7 +21,7 @@ MAX_ATTACHMENTS = 10
 async def send_message(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case_id: int,
     body: str,
@@ -57,14 +57,14 @@ async def send_message(
     )
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
         type=event,
         payload={"messageId": message.id},
     )
-    feed.publish_message(ctx, message)
+    outbox.case_event(message.case_id, "messages", message.id)
     return message
 
 
@@ -86,7 +86,7 @@ async def _attachments(
 
 
 async def add_comment(
-    *, session: AsyncSession, ctx: Context, actor: Principal, case_id: int, body: str
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, case_id: int, body: str
 ) -> Comment:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_comment(actor), "Customers cannot write internal comments.")
@@ -102,7 +102,7 @@ async def add_comment(
     await session.flush()
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal, Role
-from resolvers.context import Context
 from resolvers.services import feed
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
@@ -19,20 +18,20 @@ from resolvers.services.common import (
     require,
     text,
 )
+from resolvers.services.outbox import Outbox
 from server.db.enums import DocumentType, FeedEventType
 from server.db.models import Document, Task
 from server.errors import AppError, ErrorCode, bad_input, not_found
-from server.storage.files import StoredFile, TooLarge
+from server.storage.files import LocalFileStorage, StoredFile, TooLarge
 
 MEGABYTE = 1024 * 1024
 
 
-async def store_upload(ctx: Context, upload: Any) -> StoredFile:
+async def store_upload(storage: LocalFileStorage, upload: Any, *, limit: int) -> StoredFile:
     """Stream the upload to storage, stopping at the limit. Runs before the transaction;
     the caller deletes the file if the transaction does not commit."""
-    limit = ctx.settings.max_upload_bytes
     try:
-        stored = await ctx.storage.save(upload, limit)
+        stored = await storage.save(upload, limit)
     except TooLarge as exc:
         raise AppError(
             ErrorCode.PAYLOAD_TOO_LARGE,
@@ -41,7 +40,7 @@ async def store_upload(ctx: Context, upload: Any) -> StoredFile:
             maxBytes=limit,
         ) from exc
     if stored.size == 0:
-        ctx.storage.delete(stored.key)
+        storage.delete(stored.key)
         raise bad_input("The file is empty.", "file")
     return stored
 
@@ -49,7 +48,7 @@ async def store_upload(ctx: Context, upload: Any) -> StoredFile:
 async def create_document(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case_id: int,
     stored: StoredFile,
@@ -94,7 +93,7 @@ async def create_document(
     await session.flush()
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
@@ -105,7 +104,12 @@ async def create_document(
 
 
 async def set_shared(
-    *, session: AsyncSession, ctx: Context, actor: Principal, document_ids: list[int], shared: bool
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Principal,
+    document_ids: list[int],
+    shared: bool,
 ) -> list[Document]:
     """Share or unshare documents with the customer; each change is one feed entry."""
     if not document_ids:
@@ -123,7 +127,7 @@ async def set_shared(
         event = FeedEventType.DOCUMENT_SHARED if shared else FeedEventType.DOCUMENT_SHARING_REVOKED
         await feed.record(
             session,
-            ctx,
+            outbox,
             actor=actor,
             case_id=case.id,
             insurer_id=case.insurer_id,

@@ -1,5 +1,5 @@
 """The feed: every change a person would call an event writes one entry, in the same
-transaction as the change, and is published once that transaction commits."""
+transaction as the change; the outbox publishes it once that transaction commits."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal
-from resolvers.context import Context
+from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, TaskKind
-from server.db.models import FeedEntry, Message
-from server.pubsub.broker import case_channel
+from server.db.models import FeedEntry
 
 
 async def record(
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     *,
     actor: Principal,
     case_id: int,
@@ -34,19 +33,8 @@ async def record(
     )
     session.add(entry)
     await session.flush()
-    publish_after_commit(ctx, case_id, "feed", entry.id)
+    outbox.case_event(case_id, "feed", entry.id)
     return entry
-
-
-def publish_after_commit(ctx: Context, case_id: int, kind: str, row_id: int) -> None:
-    async def publish() -> None:
-        await ctx.broker.publish(case_channel(case_id, kind), {"id": row_id, "caseId": case_id})
-
-    ctx.after_commit.append(publish)
-
-
-def publish_message(ctx: Context, message: Message) -> None:
-    publish_after_commit(ctx, message.case_id, "messages", message.id)
 
 
 OFFICE_CHANGED = {

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.context import Context
 from resolvers.services import feed
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
@@ -22,6 +21,7 @@ from resolvers.services.common import (
     task_for_update,
     text,
 )
+from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, TaskKind, TaskStatus, UserKind
 from server.db.models import Case, Office, Task, User
 from server.errors import AppError, ErrorCode, bad_input
@@ -31,7 +31,7 @@ WORK = "Only staff or a user of the office holding the task may do this."
 
 async def _record(
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case: Case,
     type: FeedEventType,
@@ -40,7 +40,7 @@ async def _record(
     case.updated_at = func.now()
     await feed.record(
         session,
-        ctx,
+        outbox,
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
@@ -52,7 +52,7 @@ async def _record(
 async def add_task(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     case_id: int,
     kind: TaskKind,
@@ -78,7 +78,7 @@ async def add_task(
     await session.flush()
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         FeedEventType.NEW_TASKS_ADDED,
@@ -90,7 +90,7 @@ async def add_task(
 
 
 async def remove_task(
-    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int
 ) -> Case:
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_manage_case(actor), MANAGE)
@@ -102,7 +102,7 @@ async def remove_task(
     await session.delete(task)
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         FeedEventType.TASK_REMOVED,
@@ -114,7 +114,7 @@ async def remove_task(
 
 
 async def assign_office(
-    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, office_id: int
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int, office_id: int
 ) -> Task:
     """Hand the task to an office; the person responsible is cleared for the office to pick."""
     task, case = await task_for_update(session, actor, task_id)
@@ -132,7 +132,7 @@ async def assign_office(
     task.status = TaskStatus.NEW
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         feed.OFFICE_CHANGED[task.kind],
@@ -144,7 +144,7 @@ async def assign_office(
 
 
 async def assign_responsible(
-    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, user_id: int
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int, user_id: int
 ) -> Task:
     """The office names the person responsible; staff may do it for them."""
     task, case = await task_for_update(session, actor, task_id)
@@ -166,7 +166,7 @@ async def assign_responsible(
         task.status = TaskStatus.ASSIGNED
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         feed.RESPONSIBLE_CHANGED[task.kind],
@@ -185,7 +185,7 @@ _NEXT = {
 
 
 async def advance_task(
-    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, step: str
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int, step: str
 ) -> Task:
     """start (assigned → started), complete (started → completed), approve (→ approved).
 
@@ -212,7 +212,7 @@ async def advance_task(
         event = feed.task_progress_event(task.kind, started=step == "start")
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         event,
@@ -235,7 +235,7 @@ def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
 async def set_schedule(
     *,
     session: AsyncSession,
-    ctx: Context,
+    outbox: Outbox,
     actor: Principal,
     task_id: int,
     start: dt.datetime | None,
@@ -252,7 +252,7 @@ async def set_schedule(
     task.scheduled_start, task.scheduled_end = start, end
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED,
@@ -264,7 +264,7 @@ async def set_schedule(
 
 
 async def set_customer_meeting(
-    *, session: AsyncSession, ctx: Context, actor: Principal, task_id: int, at: dt.datetime | None
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int, at: dt.datetime | None
 ) -> Task:
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_work_on_task(actor, task), WORK)
@@ -275,7 +275,7 @@ async def set_customer_meeting(
     task.customer_meeting_at = at
     await _record(
         session,
-        ctx,
+        outbox,
         actor,
         case,
         FeedEventType.CUSTOMER_MEETING_TIME_CHANGED,

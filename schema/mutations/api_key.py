@@ -62,7 +62,7 @@ class ApiKeyRevokePayload:
 
 
 async def api_key_create(info: strawberry.Info, input: ApiKeyCreateInput) -> ApiKeyCreatePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         company = (
             decode_typed_id(input.company_id, "Company", "companyId") if input.company_id else None
         )
@@ -82,7 +82,7 @@ async def api_key_create(info: strawberry.Info, input: ApiKeyCreateInput) -> Api
 
 
 async def api_key_revoke(info: strawberry.Info, id: strawberry.ID) -> ApiKeyRevokePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         key = await api_keys.revoke_api_key(
             session=session, actor=actor, key_id=decode_typed_id(id, "ApiKey", "id")
         )

@@ -75,7 +75,7 @@ async def customer_login(info: strawberry.Info, access_token: str) -> LoginPaylo
 async def customer_access_grant(
     info: strawberry.Info, input: CustomerAccessGrantInput
 ) -> CustomerAccessPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         _, token = await grant_customer_access(
             session=session,
             actor=actor,

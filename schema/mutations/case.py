@@ -91,41 +91,21 @@ def _case_id(global_id: strawberry.ID) -> int:
 
 
 async def case_create(info: strawberry.Info, input: CaseCreateInput) -> CasePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
-        data = cases.CaseData(
-            damage_type=input.damage_type,
-            street=input.street,
-            postal_code=input.postal_code,
-            city=input.city,
-            claim_number=input.claim_number,
-            description=input.description,
-            damage_date=input.damage_date,
-            case_handler_id=_handler(input.case_handler_id),
-            budget=input.budget,
-        )
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
+        data = _case_data(input)
         contacts = [cases.ContactData(c.role, c.name, c.email, c.phone) for c in input.contacts]
         return await cases.create_case(
-            session=session, ctx=ctx, actor=actor, data=data, contacts=contacts
+            session=session, outbox=outbox, actor=actor, data=data, contacts=contacts
         )
 
     return CasePayload.of(await run_mutation(info, work))
 
 
 async def case_update(info: strawberry.Info, input: CaseUpdateInput) -> CasePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
-        data = cases.CaseData(
-            damage_type=input.damage_type,
-            street=input.street,
-            postal_code=input.postal_code,
-            city=input.city,
-            claim_number=input.claim_number,
-            description=input.description,
-            damage_date=input.damage_date,
-            case_handler_id=_handler(input.case_handler_id),
-            budget=input.budget,
-        )
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
+        data = _case_data(input)
         return await cases.update_case(
-            session=session, ctx=ctx, actor=actor, case_id=_case_id(input.case_id), data=data
+            session=session, outbox=outbox, actor=actor, case_id=_case_id(input.case_id), data=data
         )
 
     return CasePayload.of(await run_mutation(info, work))
@@ -133,10 +113,10 @@ async def case_update(info: strawberry.Info, input: CaseUpdateInput) -> CasePayl
 
 def _status_mutation(service):  # type: ignore[no-untyped-def]
     async def mutate(info: strawberry.Info, input: CaseStatusInput) -> CasePayload:
-        async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+        async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
             return await service(
                 session=session,
-                ctx=ctx,
+                outbox=outbox,
                 actor=actor,
                 case_id=_case_id(input.case_id),
                 reason=input.reason,
@@ -155,10 +135,10 @@ case_reopen = _status_mutation(cases.reopen_case)
 async def case_set_compensation_decision(
     info: strawberry.Info, input: CaseCompensationDecisionInput
 ) -> CasePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await cases.set_compensation_decision(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             case_id=_case_id(input.case_id),
             decision=input.decision,

@@ -31,10 +31,10 @@ class CaseInput:
 
 
 async def message_send(info: strawberry.Info, input: MessageSendInput) -> MessagePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await communication.send_message(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             case_id=decode_typed_id(input.case_id, "Case", "caseId"),
             body=input.body,
@@ -50,10 +50,10 @@ async def message_send(info: strawberry.Info, input: MessageSendInput) -> Messag
 
 
 async def comment_add(info: strawberry.Info, input: CommentAddInput) -> CommentPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await communication.add_comment(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             case_id=decode_typed_id(input.case_id, "Case", "caseId"),
             body=input.body,
@@ -68,7 +68,7 @@ async def comment_add(info: strawberry.Info, input: CommentAddInput) -> CommentP
 async def messages_mark_read(info: strawberry.Info, input: CaseInput) -> MarkReadPayload:
     case_id: int | None = None
 
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         nonlocal case_id
         case_id = decode_typed_id(input.case_id, "Case", "caseId")
         return await communication.mark_messages_read(session=session, actor=actor, case_id=case_id)

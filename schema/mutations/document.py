@@ -37,15 +37,16 @@ class DocumentShareInput:
 async def document_upload(info: strawberry.Info, input: DocumentUploadInput) -> DocumentPayload:
     stored: StoredFile | None = None
 
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         nonlocal stored
         case_id = decode_typed_id(input.case_id, "Case", "caseId")
         task_id = decode_typed_id(input.task_id, "Task", "taskId") if input.task_id else None
         # Streamed before the first SQL statement, so no connection is held meanwhile.
-        stored = await documents.store_upload(ctx, input.file)
+        storage, limit = info.context.storage, info.context.settings.max_upload_bytes
+        stored = await documents.store_upload(storage, input.file, limit=limit)
         return await documents.create_document(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             case_id=case_id,
             stored=stored,
@@ -68,10 +69,10 @@ async def document_upload(info: strawberry.Info, input: DocumentUploadInput) -> 
 
 
 async def document_share(info: strawberry.Info, input: DocumentShareInput) -> DocumentsPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         ids = [decode_typed_id(i, "Document", "documentIds") for i in input.document_ids]
         return await documents.set_shared(
-            session=session, ctx=ctx, actor=actor, document_ids=ids, shared=input.shared
+            session=session, outbox=outbox, actor=actor, document_ids=ids, shared=input.shared
         )
 
     outcome = await run_mutation(info, work)

@@ -8,7 +8,6 @@ FORBIDDEN and UNAUTHENTICATED stay GraphQL errors (the request itself was not al
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions.principal import Principal
 from resolvers.context import Context
 from resolvers.loaders import Loaders
+from resolvers.services.outbox import Outbox
 from server.errors import AppError
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -71,26 +70,20 @@ class Outcome(Generic[T]):
 
 
 async def run_mutation(
-    info: strawberry.Info, work: Callable[[AsyncSession, Context, Principal], Awaitable[T]]
+    info: strawberry.Info, work: Callable[[AsyncSession, Outbox, Principal], Awaitable[T]]
 ) -> Outcome[T]:
     """Run `work` in one transaction; return its result, or the user errors it raised."""
     ctx: Context = info.context
     principal = ctx.require_principal()
-    ctx.after_commit.clear()
+    outbox = Outbox()  # one per mutation: nothing is published unless this one commits
     try:
         async with ctx.sessions() as session, session.begin():
-            result = await work(session, ctx, principal)
+            result = await work(session, outbox, principal)
     except AppError as exc:
-        ctx.after_commit.clear()
         if exc.code.value in PAYLOAD_CODES:
             return Outcome(None, [user_error(exc)])
         raise
     # Later fields must see the committed state, not rows cached before it.
     ctx.loaders = Loaders(ctx.engine, principal)
-    for publish in ctx.after_commit:
-        try:
-            await publish()
-        except Exception:  # the write stands; subscribers catch up from the database
-            log.exception("publish after commit failed", extra={"requestId": ctx.request_id})
-    ctx.after_commit.clear()
+    await outbox.publish(ctx.broker)
     return Outcome(result, [])

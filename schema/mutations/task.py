@@ -58,10 +58,10 @@ def _task_id(global_id: strawberry.ID) -> int:
 
 
 async def task_add(info: strawberry.Info, input: TaskAddInput) -> TaskPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.add_task(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             case_id=decode_typed_id(input.case_id, "Case", "caseId"),
             kind=input.kind,
@@ -74,19 +74,19 @@ async def task_add(info: strawberry.Info, input: TaskAddInput) -> TaskPayload:
 
 
 async def task_remove(info: strawberry.Info, input: TaskInput) -> CasePayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.remove_task(
-            session=session, ctx=ctx, actor=actor, task_id=_task_id(input.task_id)
+            session=session, outbox=outbox, actor=actor, task_id=_task_id(input.task_id)
         )
 
     return CasePayload.of(await run_mutation(info, work))
 
 
 async def task_assign_office(info: strawberry.Info, input: TaskAssignOfficeInput) -> TaskPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.assign_office(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             task_id=_task_id(input.task_id),
             office_id=decode_typed_id(input.office_id, "Office", "officeId"),
@@ -98,10 +98,10 @@ async def task_assign_office(info: strawberry.Info, input: TaskAssignOfficeInput
 async def task_assign_responsible(
     info: strawberry.Info, input: TaskAssignResponsibleInput
 ) -> TaskPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.assign_responsible(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             task_id=_task_id(input.task_id),
             user_id=decode_typed_id(input.user_id, "User", "userId"),
@@ -112,9 +112,13 @@ async def task_assign_responsible(
 
 def _step(step: str):  # type: ignore[no-untyped-def]
     async def mutate(info: strawberry.Info, input: TaskInput) -> TaskPayload:
-        async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+        async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
             return await tasks.advance_task(
-                session=session, ctx=ctx, actor=actor, task_id=_task_id(input.task_id), step=step
+                session=session,
+                outbox=outbox,
+                actor=actor,
+                task_id=_task_id(input.task_id),
+                step=step,
             )
 
         return TaskPayload.of(await run_mutation(info, work))
@@ -128,10 +132,10 @@ task_approve = _step("approve")
 
 
 async def task_set_schedule(info: strawberry.Info, input: TaskScheduleInput) -> TaskPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.set_schedule(
             session=session,
-            ctx=ctx,
+            outbox=outbox,
             actor=actor,
             task_id=_task_id(input.task_id),
             start=input.start,
@@ -144,9 +148,13 @@ async def task_set_schedule(info: strawberry.Info, input: TaskScheduleInput) -> 
 async def task_set_customer_meeting(
     info: strawberry.Info, input: TaskCustomerMeetingInput
 ) -> TaskPayload:
-    async def work(session, ctx, actor):  # type: ignore[no-untyped-def]
+    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await tasks.set_customer_meeting(
-            session=session, ctx=ctx, actor=actor, task_id=_task_id(input.task_id), at=input.at
+            session=session,
+            outbox=outbox,
+            actor=actor,
+            task_id=_task_id(input.task_id),
+            at=input.at,
         )
 
     return TaskPayload.of(await run_mutation(info, work))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.auth import hash_password, sha256_hex
-from resolvers.context import Context
-from resolvers.loaders import Loaders
 from resolvers.services import access, cases, communication, documents, feed, tasks
 from resolvers.services.cases import CaseData, ContactData
+from resolvers.services.outbox import Outbox
 from server.db.engine import make_engine, make_session_factory
 from server.db.enums import (
     CompanyKind,
@@ -47,7 +45,6 @@ from server.db.models import (
     Task,
     User,
 )
-from server.pubsub.broker import InProcessBroker
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
 
@@ -188,7 +185,8 @@ class Seeder:
     """The one session everything is written in, and what the services need around it."""
 
     session: AsyncSession
-    make_ctx: Callable[[Principal], Context]
+    # Nobody subscribes while the demo loads: events are collected and dropped.
+    outbox: Outbox
     storage: LocalFileStorage
     users: dict[str, User] = field(default_factory=dict)
     users_by_id: dict[int, User] = field(default_factory=dict)
@@ -198,7 +196,7 @@ class Seeder:
     async def call(self, service: Any, actor: User | Principal, **kwargs: Any) -> Any:
         """Run a write service as `actor`, the way a mutation does."""
         actor = actor if isinstance(actor, Principal) else principal_of(actor)
-        return await service(session=self.session, ctx=self.make_ctx(actor), actor=actor, **kwargs)
+        return await service(session=self.session, outbox=self.outbox, actor=actor, **kwargs)
 
     async def store(self, data: bytes) -> StoredFile:
         return await self.storage.save(BytesUpload(data), max_bytes=len(data) + 1)
@@ -407,7 +405,7 @@ class CasePlay:
         case.external_case_handler_office_id, case.external_case_handler_id = ech.office_id, ech.id
         case.updated_at = func.now()
         await feed.record(
-            self.seeder.session, self.seeder.make_ctx(actor), actor=actor, case_id=case.id,
+            self.seeder.session, self.seeder.outbox, actor=actor, case_id=case.id,
             insurer_id=case.insurer_id, type=FeedEventType.CASE_UPDATED,
             payload={"fields": ["externalCaseHandler", "externalCaseHandlerOffice"]},
         )  # fmt: skip
@@ -527,14 +525,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
     """Create the demo portals unless they exist; True if they were created now."""
     engine = make_engine(url, pool_size=2)
     sessions = make_session_factory(engine)
-    storage, broker = LocalFileStorage(settings.files_dir), InProcessBroker()
-
-    def make_ctx(actor: Principal) -> Context:
-        return Context(
-            request=None, response=None, principal=actor, engine=engine, sessions=sessions,
-            loaders=Loaders(engine, actor), broker=broker, storage=storage, settings=settings,
-            request_id="seed",
-        )  # fmt: skip
+    storage = LocalFileStorage(settings.files_dir)
 
     try:
         # One transaction: the demo appears whole or not at all.
@@ -545,7 +536,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
             found = select(Company.id).where(Company.kind == "insurer", Company.name.in_(names))
             if (await session.execute(found)).first() is not None:
                 return False
-            seeder = Seeder(session, make_ctx, storage)
+            seeder = Seeder(session, Outbox(), storage)
             await create_portals(seeder)
             ages: dict[int, float] = {}
             # Oldest first, so case numbers rise with creation dates.
