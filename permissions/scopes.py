@@ -6,22 +6,37 @@ Every condition starts from the portal: nothing ever crosses insurers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
-from permissions.principal import Principal, Role
+from permissions.principal import Principal, Role, Scope
 from server.db.enums import CUSTOMER_FILTERABLE_EVENTS
-from server.db.models import Case, Document, FeedEntry, Office, Task
+from server.db.models import Case, Document, FeedEntry, Office, Task, User
 
 
-def _partner_offices(principal: Principal):  # type: ignore[no-untyped-def]
-    """The offices whose tasks a partner principal works on."""
+def _partner_offices(principal: Principal) -> Any:
+    """The offices whose tasks a partner principal works on: a partner user's own office,
+    or every office of a partner company's API key."""
     if principal.role is Role.PARTNER:
         return [principal.office_id] if principal.office_id is not None else []
     return select(Office.id).where(Office.company_id == principal.company_id).scalar_subquery()
 
 
+def _handles_case(principal: Principal, offices: Any) -> ColumnElement[bool]:
+    """The principal is the case's external case handler, or its office holds the role and
+    has not yet named the person."""
+    handler = Case.external_case_handler_id == (principal.user_id or -1)
+    office_pending = and_(
+        Case.external_case_handler_id.is_(None), Case.external_case_handler_office_id.in_(offices)
+    )
+    return or_(handler, office_pending)
+
+
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
     """Cases the principal can see at all."""
+    if not principal.has_scope(Scope.CASES_READ):
+        return false()  # an API key without cases:read reads no case data at all
     portal = Case.insurer_id == principal.insurer_id
     if principal.acts_as_insurer:
         return portal
@@ -29,29 +44,21 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
         return and_(portal, Case.id == principal.case_id)
     offices = _partner_offices(principal)
     office_has_task = exists().where(Task.case_id == Case.id, Task.office_id.in_(offices))
-    handled_by_office = Case.external_case_handler_office_id.in_(offices)
-    conditions = [office_has_task, handled_by_office]
-    if principal.user_id is not None:
-        conditions.append(Case.external_case_handler_id == principal.user_id)
-    return and_(portal, or_(*conditions))
+    return and_(portal, or_(office_has_task, _handles_case(principal, offices)))
 
 
 def visible_documents(principal: Principal) -> ColumnElement[bool]:
     """Documents within visible cases: customers see shared ones; partners their tasks' and
     the case's general documents, the external case handler all of them."""
+    if not principal.has_scope(Scope.CASES_READ):
+        return false()
     if principal.acts_as_insurer:
         return Document.insurer_id == principal.insurer_id
     if principal.role is Role.CUSTOMER:
         return and_(Document.case_id == principal.case_id, Document.shared_with_customer)
     offices = _partner_offices(principal)
     own_task = Document.task_id.in_(select(Task.id).where(Task.office_id.in_(offices)))
-    handles_case = exists().where(
-        Case.id == Document.case_id,
-        or_(
-            Case.external_case_handler_id == (principal.user_id or -1),
-            Case.external_case_handler_office_id.in_(offices),
-        ),
-    )
+    handles_case = exists().where(Case.id == Document.case_id, _handles_case(principal, offices))
     return and_(
         Document.insurer_id == principal.insurer_id,
         or_(Document.task_id.is_(None), own_task, handles_case),
@@ -65,5 +72,24 @@ def visible_feed(principal: Principal) -> ColumnElement[bool]:
     return true()
 
 
-def nothing() -> ColumnElement[bool]:
-    return false()
+def visible_users(principal: Principal) -> ColumnElement[bool]:
+    """People: staff see the portal; partners the insurer's staff and their own company;
+    customers only the people working on their case."""
+    portal = User.insurer_id == principal.insurer_id
+    if principal.acts_as_insurer:
+        return portal
+    if principal.role is Role.CUSTOMER:
+        on_case = select(Case.case_handler_id, Case.external_case_handler_id).where(
+            Case.id == principal.case_id
+        )
+        responsible = select(Task.responsible_id).where(Task.case_id == principal.case_id)
+        people = on_case.subquery()
+        return and_(
+            portal,
+            or_(
+                User.id.in_(select(people.c.case_handler_id)),
+                User.id.in_(select(people.c.external_case_handler_id)),
+                User.id.in_(responsible),
+            ),
+        )
+    return and_(portal, User.company_id.in_([principal.insurer_id, principal.company_id]))

@@ -120,7 +120,7 @@ class Loaders:
 
     @property
     def user_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("user", User, lambda: self._portal(User))
+        return self._by_id("user", User, lambda: scopes.visible_users(self._who()))
 
     @property
     def office_by_id(self) -> DataLoader[int, Any]:

@@ -216,7 +216,14 @@ async def build_portal(engine: AsyncEngine, settings: Settings, name: str) -> Po
             status=TaskStatus.NEW,
             budget_estimate=Decimal("20000"),
         )
-        session.add_all([inspection, repair])
+        carpentry = Task(
+            insurer_id=insurer.id,
+            case_id=case.id,
+            kind=TaskKind.REPAIR,
+            title="Carpentry",
+            status=TaskStatus.NEW,
+        )
+        session.add_all([inspection, repair, carpentry])
         await session.flush()
         docs = [
             Document(
@@ -374,6 +381,7 @@ async def build_portal(engine: AsyncEngine, settings: Settings, name: str) -> Po
     portal.ids = {
         "inspection": inspection.id,
         "repair": repair.id,
+        "carpentry": carpentry.id,
         "grant": grant.id,
         "link_token": link_token,
         "docs": [d.id for d in docs],

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
 from resolvers.services import feed
-from resolvers.services.common import case_for_update, ensure_open, portal_row, require, text
+from resolvers.services.common import case_for_update, ensure_not_closed, portal_row, require, text
 from resolvers.services.outbox import Outbox
 from server.db.enums import (
     CaseStatus,
@@ -27,7 +28,7 @@ from server.db.enums import (
     FeedEventType,
     UserKind,
 )
-from server.db.models import Case, CaseContact, User
+from server.db.models import Case, CaseContact, CaseNumberCounter, User
 from server.errors import AppError, ErrorCode, bad_input
 
 MANAGE = "Only the insurer's staff (or an insurer API key with cases:write) manage cases."
@@ -57,17 +58,20 @@ class CaseData:
 
 
 async def _next_case_number(session: AsyncSession, insurer_id: int) -> str:
-    """YYYY-NNNNN, one more than the year's highest; callers hold the insurer's lock."""
-    prefix = f"{dt.date.today().year}-"
+    """YYYY-NNNNN from the insurer's counter; the counter row stays locked until commit, so
+    concurrent creations get consecutive numbers and a rollback leaves no gap."""
+    year = dt.date.today().year
     stmt = (
-        select(Case.number)
-        .where(Case.insurer_id == insurer_id, Case.number.regexp_match(f"^{prefix}[0-9]+$"))
-        .order_by(func.length(Case.number).desc(), Case.number.desc())
-        .limit(1)
+        insert(CaseNumberCounter)
+        .values(insurer_id=insurer_id, year=year, last_serial=1)
+        .on_conflict_do_update(
+            index_elements=[CaseNumberCounter.insurer_id, CaseNumberCounter.year],
+            set_={"last_serial": CaseNumberCounter.last_serial + 1},
+        )
+        .returning(CaseNumberCounter.last_serial)
     )
-    highest = (await session.execute(stmt)).scalar_one_or_none()
-    serial = int(highest[len(prefix) :]) + 1 if highest else 1
-    return f"{prefix}{serial:05d}"
+    serial = (await session.execute(stmt)).scalar_one()
+    return f"{year}-{serial:05d}"
 
 
 async def _check_case_handler(session: AsyncSession, user_id: int, insurer_id: int) -> None:
@@ -106,8 +110,6 @@ async def create_case(
         await _check_case_handler(session, data.case_handler_id, actor.insurer_id)
     if not any(c.role is ContactRole.POLICYHOLDER for c in contacts):
         raise bad_input("A case needs a policyholder among its contacts.", "contacts")
-    # One case number at a time per insurer.
-    await session.execute(select(func.pg_advisory_xact_lock(actor.insurer_id)))
     case = Case(
         insurer_id=actor.insurer_id,
         number=await _next_case_number(session, actor.insurer_id),
@@ -155,7 +157,7 @@ async def update_case(
 ) -> Case:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
-    ensure_open(case)
+    ensure_not_closed(case)
     changes: dict[str, Any] = {}
     lengths = {"street": 200, "postal_code": 20, "city": 100}
     for name, limit in lengths.items():
@@ -210,14 +212,15 @@ async def _transition(
     outbox: Outbox,
     actor: Principal,
     case_id: int,
-    allowed_from: set[CaseStatus],
     to: CaseStatus,
-    event: FeedEventType,
+    event_from: dict[CaseStatus, FeedEventType],
     reason: str | None,
 ) -> Case:
+    """Move the case to `to`; `event_from` names the allowed previous statuses and the
+    feed event each move writes."""
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
-    if case.status not in allowed_from:
+    if case.status not in event_from:
         raise AppError(
             ErrorCode.CONFLICT,
             f"A case that is {case.status.value.replace('_', ' ')} cannot become "
@@ -239,7 +242,7 @@ async def _transition(
         actor=actor,
         case_id=case.id,
         insurer_id=case.insurer_id,
-        type=event,
+        type=event_from[previous],
         payload=payload,
     )
     return case
@@ -247,28 +250,32 @@ async def _transition(
 
 async def put_on_hold(**kwargs: Any) -> Case:
     return await _transition(
-        allowed_from={CaseStatus.OPEN},
         to=CaseStatus.ON_HOLD,
-        event=FeedEventType.CASE_PUT_ON_HOLD,
+        event_from={CaseStatus.OPEN: FeedEventType.CASE_PUT_ON_HOLD},
         **kwargs,
     )
 
 
 async def close_case(**kwargs: Any) -> Case:
     return await _transition(
-        allowed_from={CaseStatus.OPEN, CaseStatus.ON_HOLD},
         to=CaseStatus.CLOSED,
-        event=FeedEventType.CASE_CLOSED,
+        event_from={
+            CaseStatus.OPEN: FeedEventType.CASE_CLOSED,
+            CaseStatus.ON_HOLD: FeedEventType.CASE_CLOSED,
+        },
         **kwargs,
     )
 
 
 async def reopen_case(**kwargs: Any) -> Case:
-    """Back to open, from closed or from on hold."""
+    """Back to open: reopening a closed case (customers see that) or resuming one on hold
+    (internal)."""
     return await _transition(
-        allowed_from={CaseStatus.CLOSED, CaseStatus.ON_HOLD},
         to=CaseStatus.OPEN,
-        event=FeedEventType.CASE_REOPENED,
+        event_from={
+            CaseStatus.CLOSED: FeedEventType.CASE_REOPENED,
+            CaseStatus.ON_HOLD: FeedEventType.CASE_RESUMED,
+        },
         **kwargs,
     )
 
@@ -283,7 +290,7 @@ async def set_compensation_decision(
 ) -> Case:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
-    ensure_open(case)
+    ensure_not_closed(case)
     if decision is CompensationDecision.NONE:
         raise bad_input("Choose ACCEPTED, REJECTED or MORE_INFORMATION_NEEDED.", "decision")
     if case.compensation_decision is decision:

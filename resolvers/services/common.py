@@ -66,7 +66,7 @@ async def portal_row(
     return row  # type: ignore[no-any-return]
 
 
-def ensure_open(case: Case) -> None:
+def ensure_not_closed(case: Case) -> None:
     if case.status is CaseStatus.CLOSED:
         raise AppError(ErrorCode.CONFLICT, "The case is closed; reopen it first.", field="caseId")
 

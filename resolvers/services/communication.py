@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from permissions import rules
+from permissions import rules, scopes
 from permissions.principal import Principal, Role
 from resolvers.services import feed
-from resolvers.services.common import case_for_update, ensure_open, require, text
+from resolvers.services.common import case_for_update, ensure_not_closed, require, text
 from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, MessageDirection
 from server.db.models import Comment, Document, Message
@@ -30,7 +30,7 @@ async def send_message(
     """A customer writes to the insurer; staff or the external case handler to the customer."""
     case = await case_for_update(session, actor, case_id)
     require(rules.can_send_message(actor, case), "You cannot use the customer chat of this case.")
-    ensure_open(case)
+    ensure_not_closed(case)
     body_text = text(body, "body", max_length=MAX_BODY)
     attachments = await _attachments(session, actor, case.id, attachment_ids)
     from_customer = actor.role is Role.CUSTOMER
@@ -75,13 +75,17 @@ async def _attachments(
         raise bad_input(f"At most {MAX_ATTACHMENTS} attachments per message.", "attachmentIds")
     if not ids:
         return []
-    stmt = select(Document.id).where(Document.id.in_(ids), Document.case_id == case_id)
-    if actor.role is Role.CUSTOMER:
-        stmt = stmt.where(Document.shared_with_customer)
-    found = set((await session.execute(stmt)).scalars())
-    missing = [i for i in ids if i not in found]
-    if missing:
+    # Both sides of the chat see every attachment: it must be shared with the customer.
+    stmt = select(Document.id, Document.shared_with_customer).where(
+        Document.id.in_(ids), Document.case_id == case_id, scopes.visible_documents(actor)
+    )
+    found = dict((await session.execute(stmt)).all())
+    if any(i not in found for i in ids):
         raise bad_input("Attachments must be documents of this case you can see.", "attachmentIds")
+    if not all(found.values()):
+        raise bad_input(
+            "Share the documents with the customer before attaching them.", "attachmentIds"
+        )
     return list(dict.fromkeys(ids))
 
 

@@ -14,7 +14,7 @@ from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
     document_for_update,
-    ensure_open,
+    ensure_not_closed,
     require,
     text,
 )
@@ -60,7 +60,7 @@ async def create_document(
 ) -> Document:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_upload_document(actor), "This API key may not upload documents.")
-    ensure_open(case)
+    ensure_not_closed(case)
     name = text(file_name, "file", max_length=255) or "upload"
     if actor.role is Role.CUSTOMER:
         type = DocumentType.CUSTOMER_UPLOAD

@@ -55,3 +55,10 @@ def task_progress_event(kind: TaskKind, started: bool) -> FeedEventType:
             return FeedEventType.MAIN_INSPECTION_STARTED
         return FeedEventType.MAIN_INSPECTION_COMPLETED
     return FeedEventType.TASK_STARTED_OR_ENDED
+
+
+def schedule_event(kind: TaskKind) -> FeedEventType:
+    """Customers follow repair schedules; other tasks' schedules are internal."""
+    if kind is TaskKind.REPAIR:
+        return FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED
+    return FeedEventType.TASK_SCHEDULE_CHANGED

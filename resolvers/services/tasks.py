@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
@@ -15,7 +15,7 @@ from resolvers.services import feed
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
-    ensure_open,
+    ensure_not_closed,
     portal_row,
     require,
     task_for_update,
@@ -23,7 +23,7 @@ from resolvers.services.common import (
 )
 from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, TaskKind, TaskStatus, UserKind
-from server.db.models import Case, Office, Task, User
+from server.db.models import Case, Document, Office, Task, User
 from server.errors import AppError, ErrorCode, bad_input
 
 WORK = "Only staff or a user of the office holding the task may do this."
@@ -62,7 +62,7 @@ async def add_task(
 ) -> Task:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
-    ensure_open(case)
+    ensure_not_closed(case)
     if budget_estimate is not None and budget_estimate < 0:
         raise bad_input("'budgetEstimate' must not be negative.", "budgetEstimate")
     task = Task(
@@ -94,10 +94,16 @@ async def remove_task(
 ) -> Case:
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_manage_case(actor), MANAGE)
-    ensure_open(case)
+    ensure_not_closed(case)
     if task.status in (TaskStatus.STARTED, TaskStatus.COMPLETED, TaskStatus.APPROVED):
         raise AppError(
             ErrorCode.CONFLICT, "A task that has started cannot be removed.", field="taskId"
+        )
+    # Its documents would become the case's general documents, visible to every partner.
+    has_documents = select(Document.id).where(Document.task_id == task.id).limit(1)
+    if (await session.execute(has_documents)).first() is not None:
+        raise AppError(
+            ErrorCode.CONFLICT, "The task has documents; it cannot be removed.", field="taskId"
         )
     await session.delete(task)
     await _record(
@@ -119,7 +125,7 @@ async def assign_office(
     """Hand the task to an office; the person responsible is cleared for the office to pick."""
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_manage_case(actor), MANAGE)
-    ensure_open(case)
+    ensure_not_closed(case)
     office = await portal_row(session, Office, office_id, case.insurer_id, "office")
     if not office.available_for_new_tasks and task.office_id != office.id:
         raise bad_input(f"The office '{office.name}' takes no new tasks.", "officeId")
@@ -149,7 +155,7 @@ async def assign_responsible(
     """The office names the person responsible; staff may do it for them."""
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_work_on_task(actor, task), WORK)
-    ensure_open(case)
+    ensure_not_closed(case)
     if task.office_id is None:
         raise AppError(ErrorCode.CONFLICT, "Assign the task to an office first.", field="taskId")
     user = await portal_row(session, User, user_id, case.insurer_id, "user")
@@ -196,7 +202,7 @@ async def advance_task(
         require(rules.can_manage_case(actor), "Only the insurer's staff approve completed tasks.")
     else:
         require(rules.can_work_on_task(actor, task), WORK)
-    ensure_open(case)
+    ensure_not_closed(case)
     required, target = _NEXT[step]
     if task.status is not required:
         raise AppError(
@@ -243,7 +249,8 @@ async def set_schedule(
 ) -> Task:
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_work_on_task(actor, task), WORK)
-    ensure_open(case)
+    ensure_not_closed(case)
+    _ensure_not_finished(task)
     start, end = _aware(start, "start"), _aware(end, "end")
     if start is not None and end is not None and end < start:
         raise bad_input("'end' must not be before 'start'.", "end")
@@ -255,7 +262,7 @@ async def set_schedule(
         outbox,
         actor,
         case,
-        FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED,
+        feed.schedule_event(task.kind),
         taskId=task.id,
         start=_iso(start),
         end=_iso(end),
@@ -268,7 +275,8 @@ async def set_customer_meeting(
 ) -> Task:
     task, case = await task_for_update(session, actor, task_id)
     require(rules.can_work_on_task(actor, task), WORK)
-    ensure_open(case)
+    ensure_not_closed(case)
+    _ensure_not_finished(task)
     at = _aware(at, "at")
     if task.customer_meeting_at == at:
         return task
@@ -283,6 +291,15 @@ async def set_customer_meeting(
         at=_iso(at),
     )
     return task
+
+
+def _ensure_not_finished(task: Task) -> None:
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.APPROVED):
+        raise AppError(
+            ErrorCode.CONFLICT,
+            f"The task is {task.status.value}; its plan is final.",
+            field="taskId",
+        )
 
 
 def _iso(value: dt.datetime | None) -> str | None:

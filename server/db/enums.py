@@ -71,7 +71,7 @@ class MessageDirection(enum.StrEnum):
 
 
 class FeedEventType(enum.StrEnum):
-    """What happened on a case. The first 19 are the ones a customer's feed filter can select."""
+    """What happened on a case; see CUSTOMER_FILTERABLE_EVENTS for the customer-facing ones."""
 
     CALL_HISTORY = "call_history"
     INSPECTOR_ASSIGNED = "inspector_assigned"
@@ -101,6 +101,32 @@ class FeedEventType(enum.StrEnum):
     DOCUMENT_UPLOADED = "document_uploaded"
     MESSAGE_FROM_CUSTOMER = "message_from_customer"
     COMMENT_ADDED = "comment_added"
+    CASE_RESUMED = "case_resumed"  # back to open from on hold (never closed)
+    TASK_SCHEDULE_CHANGED = "task_schedule_changed"  # inspection or project management
 
 
-CUSTOMER_FILTERABLE_EVENTS: tuple[FeedEventType, ...] = tuple(FeedEventType)[:19]
+# The events a customer page's feed filter can select, named one by one: adding a value
+# to FeedEventType must never make it customer-visible by accident.
+CUSTOMER_FILTERABLE_EVENTS: frozenset[FeedEventType] = frozenset(
+    {
+        FeedEventType.CALL_HISTORY,
+        FeedEventType.INSPECTOR_ASSIGNED,
+        FeedEventType.MAIN_INSPECTION_STARTED,
+        FeedEventType.MAIN_INSPECTION_COMPLETED,
+        FeedEventType.COMPENSATION_DECISION,
+        FeedEventType.TASK_STARTED_OR_ENDED,
+        FeedEventType.CASE_CLOSED,
+        FeedEventType.MAIN_INSPECTION_OFFICE_CHANGED,
+        FeedEventType.NEW_TASKS_ADDED,
+        FeedEventType.REPAIR_TASK_RESPONSIBLE_CHANGED,
+        FeedEventType.REPAIR_TASK_OFFICE_CHANGED,
+        FeedEventType.CASE_REOPENED,
+        FeedEventType.PROJECT_MANAGER_CHANGED,
+        FeedEventType.PROJECT_MANAGEMENT_OFFICE_CHANGED,
+        FeedEventType.CUSTOMER_MEETING_TIME_CHANGED,
+        FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED,
+        FeedEventType.COMMUNICATION_TO_CUSTOMER,
+        FeedEventType.DOCUMENT_SHARED,
+        FeedEventType.DOCUMENT_SHARING_REVOKED,
+    }
+)

@@ -330,3 +330,14 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = _created()
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseNumberCounter(Base):
+    """The last case number handed out per insurer and year: numbering is one row update,
+    not a scan of the insurer's cases."""
+
+    __tablename__ = "case_number_counters"
+
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer)

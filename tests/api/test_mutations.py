@@ -128,7 +128,7 @@ HAPPY: dict[str, tuple[str, str, Any, str | None]] = {
     "taskRemove": (
         "staff",
         TASK_REMOVE,
-        lambda p: {"input": {"taskId": task(p, "repair")}},
+        lambda p: {"input": {"taskId": task(p, "carpentry")}},
         "task_removed",
     ),
     "taskAssignOffice": (

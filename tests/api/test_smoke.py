@@ -23,6 +23,6 @@ async def test_staff_reads_a_case(client, world):
     assert "errors" not in result, result
     case = result["data"]["case"]
     assert case["number"] == portal.case.number
-    assert len(case["tasks"]) == 2
+    assert len(case["tasks"]) == 3
     assert case["documents"]["totalCount"] == 3
     assert case["feed"]["totalCount"] == 3
