@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from permissions import rules
-from permissions.fields import Audience, FieldRule
-from permissions.principal import Principal, Role
+from permissions.fields import AsyncFieldRule, Audience, FieldRule
+from permissions.principal import Principal
 
 A = Audience
 
 
 def _not_customer(principal: Principal, source: Any, info: Any) -> bool:
-    return principal.role is not Role.CUSTOMER
+    return rules.can_read_internal(principal)
 
 
 async def _task_budget(principal: Principal, source: Any, info: Any) -> bool:
@@ -30,7 +30,7 @@ CASE_BUDGET = FieldRule(
     lambda principal, source, info: rules.can_see_case_budget(principal, source.row),
 )
 
-TASK_BUDGET = FieldRule(
+TASK_BUDGET = AsyncFieldRule(
     "taskBudget",
     [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
     "whoever sees the case budget, and users of the office that holds the task.",

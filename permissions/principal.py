@@ -47,28 +47,14 @@ class Principal:
     partner_integration: bool = False
 
     @property
-    def is_staff(self) -> bool:
-        return self.role is Role.STAFF
-
-    @property
-    def is_partner(self) -> bool:
-        return self.role is Role.PARTNER
-
-    @property
-    def is_customer(self) -> bool:
-        return self.role is Role.CUSTOMER
-
-    @property
-    def is_integration(self) -> bool:
-        return self.role is Role.INTEGRATION
-
-    @property
     def acts_as_insurer(self) -> bool:
         """Staff, and the insurer's own integration keys, see the whole portal."""
-        return self.is_staff or (self.is_integration and not self.partner_integration)
+        return self.role is Role.STAFF or (
+            self.role is Role.INTEGRATION and not self.partner_integration
+        )
 
     def has_scope(self, scope: Scope) -> bool:
-        return not self.is_integration or scope.value in self.scopes
+        return self.role is not Role.INTEGRATION or scope.value in self.scopes
 
     def label(self) -> str:
         """A short id for logs: never a name or an email."""

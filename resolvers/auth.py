@@ -1,11 +1,11 @@
 """Sign-in: passwords, signed bearer tokens, API keys and customer link tokens.
 
-Three kinds of bearer credential reach the server:
-- `eyJ…` a signed token from `login` or `customerLogin` (HS256, short-lived);
-- `cgk_<prefix>_<secret>` an API key of an integration client;
-Customer link tokens (`cgc_…`) are exchanged for a signed token by `customerLogin`; the
-signed customer token is re-checked against its grant on every request, so revoking a
-grant takes effect at once.
+Two kinds of bearer credential reach the server:
+- `eyJ…` a signed token from `login` or `customerLogin` (HS256, short-lived), naming a
+  user or a customer access grant; both are looked up on every request, so deactivating
+  a user or revoking a grant takes effect at once;
+- `cgk_<prefix>_<secret>` an API key of an integration client.
+Customer link tokens (`cgc_…`) are only exchanged for a signed token by `customerLogin`.
 """
 
 from __future__ import annotations
@@ -67,19 +67,12 @@ def issue_token(claims: dict[str, Any], key: str, ttl_seconds: int) -> tuple[str
 
 
 def user_claims(user: Any) -> dict[str, Any]:
-    """The user's standing, carried in the token so a request needs no lookup."""
-    return {
-        "sub": f"user:{user.id}",
-        "role": Role.STAFF.value if user.kind == "staff" else Role.PARTNER.value,
-        "ins": user.insurer_id,
-        "co": user.company_id,
-        "off": user.office_id,
-        "lvl": user.authority_level,
-    }
+    """Only who the token is for: role, office and authority are read fresh per request."""
+    return {"sub": f"user:{user.id}"}
 
 
 def customer_claims(grant: Any) -> dict[str, Any]:
-    return {"sub": f"grant:{grant.id}", "role": Role.CUSTOMER.value, "ins": grant.insurer_id}
+    return {"sub": f"grant:{grant.id}"}
 
 
 async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Principal:
@@ -92,16 +85,37 @@ async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Pr
         raise unauthenticated("The token has expired; sign in again.") from exc
     except jwt.PyJWTError as exc:
         raise unauthenticated("The token is not valid.") from exc
-    role = Role(claims["role"])
-    if role is Role.CUSTOMER:
-        return await _principal_from_grant(engine, int(claims["sub"].split(":", 1)[1]))
+    kind, _, subject = str(claims.get("sub", "")).partition(":")
+    if not subject.isascii() or not subject.isdigit():
+        raise unauthenticated("The token is not valid.")
+    if kind == "grant":
+        return await _principal_from_grant(engine, int(subject))
+    return await _principal_from_user(engine, int(subject))
+
+
+async def _principal_from_user(engine: AsyncEngine, user_id: int) -> Principal:
+    """The user as the database has them now: a deactivated user, or one whose office or
+    authority changed, is not trusted on an older token's word."""
+    stmt = select(
+        User.insurer_id, User.company_id, User.office_id, User.kind, User.authority_level
+    ).where(User.id == user_id, User.active.is_(True))
+    async with engine.connect() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise unauthenticated("This account is disabled or no longer exists.")
+    return user_principal(row, user_id)
+
+
+def user_principal(user: Any, user_id: int) -> Principal:
+    """The principal of a staff or partner user row."""
+    staff = user.kind == "staff"
     return Principal(
-        role=role,
-        insurer_id=claims["ins"],
-        user_id=int(claims["sub"].split(":", 1)[1]),
-        company_id=claims["co"],
-        office_id=claims["off"],
-        authority_level=claims["lvl"],
+        role=Role.STAFF if staff else Role.PARTNER,
+        insurer_id=user.insurer_id,
+        user_id=user_id,
+        company_id=user.company_id,
+        office_id=user.office_id,
+        authority_level=user.authority_level if staff else 0,
     )
 
 

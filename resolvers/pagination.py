@@ -40,7 +40,7 @@ def decode_cursor(cursor: str, field: str) -> str:
 
 def decode_id_cursor(cursor: str, field: str) -> int:
     raw = decode_cursor(cursor, field)
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise bad_input(f"'{field}' is not a cursor this server issued.", field)
     return int(raw)
 
@@ -113,9 +113,10 @@ async def pages_by_parent(
         rows = grouped.get(parent_id, [])
         more = len(rows) > args.limit
         rows = rows[: args.limit]
+        # A cursor given on one side proves there are items on that side.
         if args.from_end:
             rows.reverse()
-            pages[parent_id] = Page(rows, has_next=False, has_previous=more)
+            pages[parent_id] = Page(rows, has_next=args.before_id is not None, has_previous=more)
         else:
-            pages[parent_id] = Page(rows, has_next=more, has_previous=False)
+            pages[parent_id] = Page(rows, has_next=more, has_previous=args.after_id is not None)
     return pages

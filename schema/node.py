@@ -26,7 +26,8 @@ def decode_global_id(global_id: str, field: str = "id") -> tuple[str, int]:
         type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         type_name, raw = "", ""
-    if not type_name or not raw.isdigit() or len(raw) > 18:
+    # ASCII digits within bigint: anything else is not an id this server issued.
+    if not type_name or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise bad_input(f"'{field}' is not a valid id.", field)
     return type_name, int(raw)
 

@@ -7,7 +7,15 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from schema.mutations import api_key, auth, case, communication, document, task
+from schema.mutations import (
+    api_key,
+    auth,
+    case,
+    communication,
+    customer_access,
+    document,
+    task,
+)
 from schema.mutations.payloads import (
     CasePayload,
     CommentPayload,
@@ -31,8 +39,8 @@ class Mutation:
     customer_login: auth.LoginPayload = _m(
         auth.customer_login, "Sign in as a customer with the access token from their link."
     )
-    customer_access_grant: auth.CustomerAccessPayload = _m(
-        auth.customer_access_grant,
+    customer_access_grant: customer_access.CustomerAccessPayload = _m(
+        customer_access.customer_access_grant,
         "Give a contact access to the customer page; returns the link token once.",
     )
     api_key_create: api_key.ApiKeyCreatePayload = _m(

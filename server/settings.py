@@ -52,8 +52,12 @@ class Settings(BaseSettings):
 
     def signing_key(self) -> str:
         """The token signing key; every worker of one data folder shares the generated one."""
-        if self.secret_key:
-            return self.secret_key
+        if not self.secret_key:
+            # Read (or create) once: this is on every authenticated request.
+            self.secret_key = self._stored_signing_key()
+        return self.secret_key
+
+    def _stored_signing_key(self) -> str:
         path = self.data_dir / "secret_key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

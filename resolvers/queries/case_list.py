@@ -8,16 +8,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions import scopes
 from permissions.principal import Principal
-from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE, decode_cursor, encode_cursor
+from resolvers.pagination import PageArgs, decode_cursor, encode_cursor
 from server.db.enums import CaseStatus, DamageType
 from server.db.models import Case
 from server.errors import bad_input
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class CaseOrderField(enum.Enum):
@@ -72,21 +73,35 @@ class CasePage:
     count: Callable[[], Awaitable[int]] = field(repr=False)
 
 
-def _cursor_value(order: CaseOrderField, row: Any) -> Any:
+def _sort_key(order: CaseOrderField) -> list[Any]:
+    """The columns a case list sorts by, the id last to break ties. Case numbers sort as
+    numbers within a prefix (2026-100000 after 2026-99999): by length, then text."""
+    if order is CaseOrderField.NUMBER:
+        return [func.length(Case.number), Case.number, Case.id]
+    return [getattr(Case, order.value), Case.id]
+
+
+def _cursor(order: CaseOrderField, row: Any) -> str:
+    """'<field>|<value>|<id>'; timestamps as epoch microseconds, so SQL can build it too."""
     value = getattr(row, order.value)
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime):
+        value = (value - EPOCH) // dt.timedelta(microseconds=1)
+    return encode_cursor(f"{order.value}|{value}|{row.id}")
 
 
-def _decode(cursor: str, order: CaseOrderField, name: str) -> tuple[Any, int]:
+def _decode(cursor: str, order: CaseOrderField, name: str) -> list[Any]:
+    """The sort key values a cursor stands for, in `_sort_key` order."""
+    field_name, _, rest = decode_cursor(cursor, name).partition("|")
+    value, _, row_id = rest.rpartition("|")
+    if field_name != order.value or not (row_id.isascii() and row_id.isdigit()):
+        raise bad_input(f"'{name}' is not a cursor for this ordering.", name)
+    if order is CaseOrderField.NUMBER:
+        return [len(value), value, int(row_id)]
     try:
-        field_name, value, row_id = orjson.loads(decode_cursor(cursor, name))
-        if field_name != order.value or not isinstance(row_id, int):
-            raise ValueError
-        if order is not CaseOrderField.NUMBER:
-            value = dt.datetime.fromisoformat(value)
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        micros = int(value)
+        return [EPOCH + dt.timedelta(microseconds=micros), int(row_id)]
+    except (ValueError, OverflowError) as exc:
         raise bad_input(f"'{name}' is not a cursor for this ordering.", name) from exc
-    return value, row_id
 
 
 async def list_cases(
@@ -101,36 +116,28 @@ async def list_cases(
     last: int | None,
     before: str | None,
 ) -> CasePage:
-    if first is not None and last is not None:
-        raise bad_input("Pass either 'first' or 'last', not both.", "first")
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and not 1 <= value <= MAX_PAGE:
-            raise bad_input(f"'{name}' must be between 1 and {MAX_PAGE}.", name)
-    from_end = last is not None
-    limit = last if from_end else (first or DEFAULT_PAGE)
+    args = PageArgs.parse(first, None, last, None)  # validates the page size
+    from_end = args.from_end
     where = [scopes.visible_cases(principal), *case_filter.conditions()]
-    column = getattr(Case, order.value)
-    key = tuple_(column, Case.id)
+    key = tuple_(*_sort_key(order))
     # "after" moves along the order, "before" against it.
     if after:
-        value, row_id = _decode(after, order, "after")
-        where.append(key < tuple_(value, row_id) if descending else key > tuple_(value, row_id))
+        values = tuple_(*_decode(after, order, "after"))
+        where.append(key < values if descending else key > values)
     if before:
-        value, row_id = _decode(before, order, "before")
-        where.append(key > tuple_(value, row_id) if descending else key < tuple_(value, row_id))
+        values = tuple_(*_decode(before, order, "before"))
+        where.append(key > values if descending else key < values)
     walk_descending = descending != from_end
-    ordering = (column.desc(), Case.id.desc()) if walk_descending else (column.asc(), Case.id.asc())
-    stmt = select(*Case.__table__.c).where(and_(*where)).order_by(*ordering).limit(limit + 1)
+    columns = _sort_key(order)
+    ordering = [c.desc() if walk_descending else c.asc() for c in columns]
+    stmt = select(*Case.__table__.c).where(and_(*where)).order_by(*ordering).limit(args.limit + 1)
     async with engine.connect() as conn:
         rows = list((await conn.execute(stmt)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    more = len(rows) > args.limit
+    rows = rows[: args.limit]
     if from_end:
         rows.reverse()
-    cursor_rows = [
-        (encode_cursor(orjson.dumps([order.value, _cursor_value(order, r), r.id]).decode()), r)
-        for r in rows
-    ]
+    cursor_rows = [(_cursor(order, row), row) for row in rows]
 
     async def count() -> int:
         count_where = [scopes.visible_cases(principal), *case_filter.conditions()]
@@ -138,9 +145,10 @@ async def list_cases(
             stmt = select(func.count()).select_from(Case).where(*count_where)
             return int((await conn.execute(stmt)).scalar_one())
 
+    # A cursor given on one side proves there are cases on that side.
     return CasePage(
         cursor_rows,
-        has_next=more and not from_end,
-        has_previous=more and from_end,
+        has_next=(more and not from_end) or bool(before),
+        has_previous=(more and from_end) or bool(after),
         count=count,
     )

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules
 from permissions.principal import Principal
 from resolvers.services import feed
-from resolvers.services.common import case_for_update, ensure_not_closed, portal_row, require, text
+from resolvers.services.common import (
+    case_for_update,
+    ensure_not_closed,
+    money,
+    portal_row,
+    require,
+    text,
+)
 from resolvers.services.outbox import Outbox
 from server.db.enums import (
     CaseStatus,
@@ -80,11 +87,6 @@ async def _check_case_handler(session: AsyncSession, user_id: int, insurer_id: i
         raise bad_input("The case handler must be a staff user of the insurer.", "caseHandlerId")
 
 
-def _check_budget(budget: Decimal | None) -> None:
-    if budget is not None and budget < 0:
-        raise bad_input("'budget' must not be negative.", "budget")
-
-
 def _check_date(value: dt.date | None) -> None:
     if value is not None and value > dt.date.today():
         raise bad_input("'damageDate' must not be in the future.", "damageDate")
@@ -104,7 +106,7 @@ async def create_case(
     street = text(data.street, "street", max_length=200)
     postal_code = text(data.postal_code, "postalCode", max_length=20)
     city = text(data.city, "city", max_length=100)
-    _check_budget(data.budget)
+    money(data.budget, "budget")
     _check_date(data.damage_date)
     if data.case_handler_id is not None:
         await _check_case_handler(session, data.case_handler_id, actor.insurer_id)
@@ -178,8 +180,7 @@ async def update_case(
         _check_date(data.damage_date)
         changes["damage_date"] = data.damage_date
     if data.budget is not None:
-        _check_budget(data.budget)
-        changes["budget"] = data.budget
+        changes["budget"] = money(data.budget, "budget")
     if data.case_handler_id is not None:
         await _check_case_handler(session, data.case_handler_id, case.insurer_id)
         changes["case_handler_id"] = data.case_handler_id

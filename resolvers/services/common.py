@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -89,4 +90,18 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
         return None
     if len(value) > max_length:
         raise bad_input(f"'{field}' is longer than {max_length} characters.", field)
+    return value
+
+
+MAX_MONEY = Decimal("999999999999.99")  # Numeric(14, 2)
+
+
+def money(value: Decimal | None, field: str) -> Decimal | None:
+    """An amount in the currency's unit: not negative, at most 2 decimals, fits the column."""
+    if value is None:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_MONEY:
+        raise bad_input(f"'{field}' must be between 0 and {MAX_MONEY}.", field)
+    if value != value.quantize(Decimal("0.01")):
+        raise bad_input(f"'{field}' has more than 2 decimals.", field)
     return value

@@ -16,6 +16,7 @@ from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
     ensure_not_closed,
+    money,
     portal_row,
     require,
     task_for_update,
@@ -63,8 +64,7 @@ async def add_task(
     case = await case_for_update(session, actor, case_id)
     require(rules.can_manage_case(actor), MANAGE)
     ensure_not_closed(case)
-    if budget_estimate is not None and budget_estimate < 0:
-        raise bad_input("'budgetEstimate' must not be negative.", "budgetEstimate")
+    money(budget_estimate, "budgetEstimate")
     task = Task(
         insurer_id=case.insurer_id,
         case_id=case.id,

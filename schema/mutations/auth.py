@@ -12,10 +12,10 @@ from resolvers.auth import (
     issue_token,
     redeem_link_token,
     user_claims,
+    user_principal,
 )
-from resolvers.services.access import grant_customer_access
-from schema.mutations.runner import UserError, UserErrorCode, run_mutation
-from schema.node import decode_typed_id
+from resolvers.loaders import Loaders
+from schema.mutations.runner import UserError, UserErrorCode
 from schema.types.people import User
 
 ERRORS_HELP = "Why nothing was changed; empty on success."
@@ -31,20 +31,6 @@ class LoginPayload:
     errors: list[UserError] = strawberry.field(description=ERRORS_HELP)
 
 
-@strawberry.type(description="A customer's access link token, shown only once.")
-class CustomerAccessPayload:
-    access_token: str | None = strawberry.field(
-        description="Put in the customer's link; exchanged by `customerLogin` for a bearer token."
-    )
-    errors: list[UserError] = strawberry.field(description=ERRORS_HELP)
-
-
-@strawberry.input(description="Give one contact of a case access to the customer page.")
-class CustomerAccessGrantInput:
-    case_id: strawberry.ID = strawberry.field(description="The case.")
-    contact_id: strawberry.ID = strawberry.field(description="The contact on that case.")
-
-
 def _rejected(message: str) -> LoginPayload:
     error = UserError(code=UserErrorCode.UNAUTHENTICATED, field=None, message=message)
     return LoginPayload(token=None, expires_at=None, user=None, errors=[error])
@@ -58,6 +44,9 @@ async def login(info: strawberry.Info, email: str, password: str) -> LoginPayloa
     token, expires = issue_token(
         user_claims(user), ctx.settings.signing_key(), ctx.settings.token_ttl_seconds
     )
+    # The rest of this response is read as the user who just signed in.
+    ctx.principal = user_principal(user, user.id)
+    ctx.loaders = Loaders(ctx.engine, ctx.principal)
     return LoginPayload(token=token, expires_at=expires, user=User.from_row(user), errors=[])
 
 
@@ -70,19 +59,3 @@ async def customer_login(info: strawberry.Info, access_token: str) -> LoginPaylo
         customer_claims(grant), ctx.settings.signing_key(), ctx.settings.token_ttl_seconds
     )
     return LoginPayload(token=token, expires_at=expires, user=None, errors=[])
-
-
-async def customer_access_grant(
-    info: strawberry.Info, input: CustomerAccessGrantInput
-) -> CustomerAccessPayload:
-    async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
-        _, token = await grant_customer_access(
-            session=session,
-            actor=actor,
-            case_id=decode_typed_id(input.case_id, "Case", "caseId"),
-            contact_id=decode_typed_id(input.contact_id, "CaseContact", "contactId"),
-        )
-        return token
-
-    outcome = await run_mutation(info, work)
-    return CustomerAccessPayload(access_token=outcome.value, errors=outcome.errors)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
-
-T = TypeVar("T")
 
 
 async def load_one(info: strawberry.Info, loader_name: str, row_id: int | None, kind: Any) -> Any:

@@ -99,10 +99,6 @@ class Company(Base):
     default_budget_approval_limit: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[dt.datetime] = _created()
 
-    @property
-    def portal_id(self) -> int:
-        return self.insurer_id if self.insurer_id is not None else self.id
-
 
 class Office(Base):
     """A location of a company; tasks are assigned to offices, then to people in them."""

@@ -7,7 +7,6 @@ lands whole on disk or in memory.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -70,6 +69,3 @@ class LocalFileStorage:
         with self._path(key).open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
-
-    def size(self, key: str) -> int:
-        return os.stat(self._path(key)).st_size
