@@ -27,6 +27,7 @@ from schema.mutations.payloads import (
 )
 from schema.query import NODE_TYPES, Query
 from schema.request_log import RequestLog
+from schema.scalars import SCALAR_OVERRIDES
 
 
 def _m(resolver, description: str):  # type: ignore[no-untyped-def]
@@ -128,4 +129,5 @@ def build_schema() -> strawberry.Schema:
             RequestLog,
         ],
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -1,0 +1,39 @@
+"""Scalars with one fixed text form, so that SQL and Python produce identical responses.
+
+DateTime is always UTC with microseconds and a `Z`: `2026-11-23T17:28:04.698573Z`. Input
+accepts any ISO 8601 date-time with an offset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dateutil.parser
+from strawberry.schema.types.base_scalars import wrap_parser
+from strawberry.types.scalar import ScalarDefinition
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The same form, in PostgreSQL's to_char (on a timestamptz shifted to UTC).
+SQL_DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def serialize_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached the API")  # every column is timestamptz
+    return value.astimezone(dt.UTC).strftime(DATETIME_FORMAT)
+
+
+DateTime = ScalarDefinition(
+    name="DateTime",
+    description=(
+        "An instant, ISO 8601. Output is always UTC with microseconds "
+        "(2026-11-23T17:28:04.698573Z); input needs an offset (…+01:00 or …Z)."
+    ),
+    specified_by_url=None,
+    serialize=serialize_datetime,
+    parse_value=wrap_parser(dateutil.parser.isoparse, "DateTime"),
+    parse_literal=None,
+    origin=dt.datetime,
+)
+
+SCALAR_OVERRIDES = {dt.datetime: DateTime}
