@@ -26,7 +26,9 @@ def _partner_offices(principal: Principal) -> Any:
 def _handles_case(principal: Principal, offices: Any) -> ColumnElement[bool]:
     """The principal is the case's external case handler, or its office holds the role and
     has not yet named the person."""
-    handler = Case.external_case_handler_id == (principal.user_id or -1)
+    # `is None`, not truthiness: the compiled read path passes ids as bind parameters.
+    user_id = principal.user_id if principal.user_id is not None else -1
+    handler = Case.external_case_handler_id == user_id
     office_pending = and_(
         Case.external_case_handler_id.is_(None), Case.external_case_handler_office_id.in_(offices)
     )

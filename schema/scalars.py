@@ -12,9 +12,7 @@ import dateutil.parser
 from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-# The same form, in PostgreSQL's to_char (on a timestamptz shifted to UTC).
-SQL_DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+from resolvers.formats import DATETIME_FORMAT
 
 
 def serialize_datetime(value: dt.datetime) -> str:

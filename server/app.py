@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from resolvers.compiled.executor import CompiledReads
 from resolvers.loaders import Loaders
 from schema.node import decode_global_id
 from schema.root import build_schema
@@ -36,6 +37,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     broker: Broker
     storage: LocalFileStorage
+    # The compiled SQL read path; None answers every query through the resolvers.
+    reads: CompiledReads | None = None
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sessions=make_session_factory(engine),
             broker=broker,
             storage=LocalFileStorage(settings.files_dir),
+            reads=CompiledReads(schema._schema, engine) if settings.compiled_reads else None,
         )
         try:
             yield

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +24,7 @@ from schema.request_log import error_code
 from server.errors import AppError, ErrorCode
 
 log = logging.getLogger("casegraph.errors")
+request_log = logging.getLogger("casegraph.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -91,7 +94,70 @@ class CasegraphGraphQL(GraphQL):
             auth_error=auth_error,
         )
 
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Queries take the compiled SQL path when it can answer them exactly."""
+        compiled = await self._compiled(request, context, request_data)
+        if compiled is not None and not context.settings.compare_read_paths:
+            return compiled
+        reference = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        if compiled is None:
+            return reference
+        # Differential mode (the test suite): both paths must give the same response.
+        expected = await self.process_result(request, reference)
+        actual = orjson.loads(compiled.body)
+        if actual == expected:
+            return compiled
+        message = f"compiled read path differs: {actual!r} != {expected!r}"
+        log.error(message)
+        return ExecutionResult(data=None, errors=[GraphQLError(message)])
+
+    async def _compiled(
+        self, request: Any, context: Context, request_data: Any
+    ) -> CompiledResult | None:
+        reads = request.app.state.services.reads
+        if context.principal is None or reads is None or not request_data.query:
+            return None
+        started = time.perf_counter()
+        body = await reads.execute(
+            query=request_data.query,
+            operation_name=request_data.operation_name,
+            variables=request_data.variables,
+            principal=context.principal,
+        )
+        if body is None:
+            return None
+        request_log.info(
+            "graphql",
+            extra={
+                "requestId": context.request_id,
+                "principal": context.principal.label(),
+                "operationName": request_data.operation_name,
+                "operationType": "query",
+                "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                "errorCodes": [],
+                "path": "compiled",
+            },
+        )
+        return CompiledResult(data=None, errors=None, body=body)
+
     async def process_result(self, request: Any, result: ExecutionResult) -> dict[str, Any]:
+        if isinstance(result, CompiledResult):
+            return RawBody(result.body)
         data: dict[str, Any] = {"data": result.data}
         if result.errors:
             request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
@@ -101,4 +167,21 @@ class CasegraphGraphQL(GraphQL):
         return data
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        if isinstance(data, RawBody):
+            return data.body  # built by PostgreSQL; passed on without decoding
         return orjson.dumps(data)
+
+
+@dataclasses.dataclass
+class CompiledResult(ExecutionResult):
+    """A response the compiled read path built: the whole body, as bytes."""
+
+    body: bytes = b""
+
+
+class RawBody(dict):  # type: ignore[type-arg]
+    """The response body as bytes, carried through Strawberry's response plumbing."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body

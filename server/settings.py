@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 30 * MEGABYTE
     db_pool_size: int = 20  # per process; each request may use a few at once (loaders)
     log_level: str = "INFO"
+    compiled_reads: bool = Field(
+        default=True, description="Answer queries by one SQL statement per root field."
+    )
+    compare_read_paths: bool = Field(
+        default=False,
+        description="Testing: answer every compiled query by both paths and fail on a difference.",
+    )
 
     @property
     def data_dir(self) -> Path:

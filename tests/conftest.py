@@ -96,6 +96,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         casegraph_data_dir=tmp_path_factory.mktemp("data"),
         secret_key="test-secret-key-not-for-production-0123456789",
         max_upload_bytes=1024 * 1024,  # 1 MB keeps the oversized-upload tests fast
+        # Every query the suite sends is answered by both read paths and compared.
+        compare_read_paths=True,
     )
 
 

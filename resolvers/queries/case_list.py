@@ -45,11 +45,7 @@ class CaseFilter:
         if self.case_handler_id is not None:
             found.append(Case.case_handler_id == self.case_handler_id)
         if self.search:
-            pattern = (
-                "%"
-                + self.search.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-                + "%"
-            )
+            pattern = search_pattern(self.search)
             found.append(
                 or_(
                     Case.number.ilike(pattern),
@@ -63,6 +59,12 @@ class CaseFilter:
         if self.created_before is not None:
             found.append(Case.created_at < self.created_before)
         return found
+
+
+def search_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, with the wildcards in it escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
 
 
 @dataclass(slots=True)
@@ -89,7 +91,7 @@ def _cursor(order: CaseOrderField, row: Any) -> str:
     return encode_cursor(f"{order.value}|{value}|{row.id}")
 
 
-def _decode(cursor: str, order: CaseOrderField, name: str) -> list[Any]:
+def decode_case_cursor(cursor: str, order: CaseOrderField, name: str) -> list[Any]:
     """The sort key values a cursor stands for, in `_sort_key` order."""
     field_name, _, rest = decode_cursor(cursor, name).partition("|")
     value, _, row_id = rest.rpartition("|")
@@ -122,10 +124,10 @@ async def list_cases(
     key = tuple_(*_sort_key(order))
     # "after" moves along the order, "before" against it.
     if after:
-        values = tuple_(*_decode(after, order, "after"))
+        values = tuple_(*decode_case_cursor(after, order, "after"))
         where.append(key < values if descending else key > values)
     if before:
-        values = tuple_(*_decode(before, order, "before"))
+        values = tuple_(*decode_case_cursor(before, order, "before"))
         where.append(key > values if descending else key < values)
     walk_descending = descending != from_end
     columns = _sort_key(order)

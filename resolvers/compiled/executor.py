@@ -1,0 +1,194 @@
+"""Runs queries through the compiled path: plans cached per document, operation and
+principal shape; one SQL statement per root field; the JSON bytes passed on untouched.
+
+`execute` returns the response body, or None when the request must take the resolver
+path: anything outside the compiled subset, invalid input (the resolver path words the
+errors), a NOT_FOUND root, or a field rule that says no for some row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLSchema, OperationType, parse, validate
+from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from permissions.principal import Principal
+from resolvers.compiled import sql
+from resolvers.compiled.builder import DENIED, Builder, Normalizer
+from resolvers.compiled.roots import NON_NULL_ROOTS, ROOTS
+from resolvers.compiled.selection import NotCompilable, Sel, collect, fragments_of, operation_of
+from server.errors import AppError
+
+log = logging.getLogger(__name__)
+_DENIED_BYTES = DENIED.encode()
+
+
+@dataclass
+class Statement:
+    """The SQL of one root field and how to bind its parameters."""
+
+    key: str  # the response key
+    root: str  # the root field's name
+    text: str
+    params: sql.Params
+
+
+@dataclass
+class Plan:
+    statements: list[Statement]
+
+
+@dataclass
+class Analysis:
+    """What is known about one (document, operation): parsed once, planned per shape."""
+
+    operation: Any = None
+    fragments: dict[str, Any] = field(default_factory=dict)
+    compilable: bool = True
+    # Fields with arguments, in the order the builder meets them, and their normalizers.
+    sites: list[tuple[Any, Any, Normalizer]] | None = None
+    plans: dict[Any, Plan | None] = field(default_factory=dict)
+    # Principal shapes that could not compile before the sites were known.
+    failed: set[Any] = field(default_factory=set)
+
+
+class CompiledReads:
+    def __init__(self, schema: GraphQLSchema, engine: AsyncEngine, cache_size: int = 500) -> None:
+        self.schema = schema
+        self.engine = engine
+        self.cache_size = cache_size
+        self._analyses: OrderedDict[tuple[str, str | None], Analysis] = OrderedDict()
+
+    def _analysis(self, query: str, operation_name: str | None) -> Analysis:
+        key = (query, operation_name)
+        analysis = self._analyses.get(key)
+        if analysis is not None:
+            self._analyses.move_to_end(key)
+            return analysis
+        analysis = Analysis()
+        try:
+            document = parse(query)
+            if validate(self.schema, document):
+                raise NotCompilable("invalid document")
+            analysis.operation = operation_of(document, operation_name)
+            if analysis.operation.operation is not OperationType.QUERY:
+                raise NotCompilable("not a query")
+            analysis.fragments = fragments_of(document)
+        except (NotCompilable, Exception):  # parse errors too: the resolver path reports them
+            analysis.compilable = False
+        self._analyses[key] = analysis
+        if len(self._analyses) > self.cache_size:
+            self._analyses.popitem(last=False)
+        return analysis
+
+    async def execute(
+        self,
+        *,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        principal: Principal,
+    ) -> bytes | None:
+        analysis = self._analysis(query, operation_name)
+        if not analysis.compilable:
+            return None
+        coerced = get_variable_values(
+            self.schema, analysis.operation.variable_definitions or [], variables or {}
+        )
+        if isinstance(coerced, list):
+            return None  # variable errors: worded by the resolver path
+        try:
+            plan, values = self._plan(analysis, principal, coerced)
+        except (NotCompilable, AppError):
+            return None
+        if plan is None:
+            return None
+        return await self._run(plan, principal, values)
+
+    def _plan(
+        self, analysis: Analysis, principal: Principal, coerced: Any
+    ) -> tuple[Plan | None, list[Any]]:
+        values: list[Any] = []
+        if sql.principal_shape(principal) in analysis.failed:
+            return None, values
+        if analysis.sites is not None:
+            shape: list[Any] = []
+            for field_def, node, normalize in analysis.sites:
+                found, part = normalize(get_argument_values(field_def, node, coerced))
+                values.extend(found)
+                shape.append(part)
+            key = (sql.principal_shape(principal), tuple(shape))
+            if key in analysis.plans:
+                return analysis.plans[key], values
+        return self._build(analysis, principal, coerced)
+
+    def _build(
+        self, analysis: Analysis, principal: Principal, coerced: Any
+    ) -> tuple[Plan | None, list[Any]]:
+        values: list[Any] = []
+        shape: list[Any] = []
+        sites: list[tuple[Any, Any, Normalizer]] = []
+
+        def arguments(sel: Sel, normalize: Normalizer) -> tuple[list[int], tuple[Any, ...]]:
+            assert sel.site is not None
+            found, part = normalize(sel.args)
+            start = len(values)
+            values.extend(found)
+            shape.append(part)
+            sites.append((*sel.site, normalize))
+            return list(range(start, start + len(found))), part
+
+        builder = Builder(
+            principal=principal,
+            schema=self.schema,
+            fragments=analysis.fragments,
+            variables=coerced,
+            arguments=arguments,
+        )
+        statements: list[Statement] = []
+        try:
+            roots = collect(
+                self.schema, analysis.operation.selection_set, "Query", analysis.fragments, coerced
+            )
+            for sel in roots:
+                root = ROOTS.get(sel.name)
+                if root is None:
+                    raise NotCompilable(f"root field {sel.name}")
+                builder.params = sql.Params()  # each statement numbers its own parameters
+                text = root(builder, sel)
+                statements.append(Statement(sel.key, sel.name, text, builder.params))
+            plan: Plan | None = Plan(statements)
+        except NotCompilable as exc:
+            log.debug("resolver path: %s", exc)
+            plan = None
+        if analysis.sites is None:
+            if plan is None:
+                analysis.failed.add(sql.principal_shape(principal))
+                return None, values
+            analysis.sites = sites
+        analysis.plans[(sql.principal_shape(principal), tuple(shape))] = plan
+        return plan, values
+
+    async def _run(self, plan: Plan, principal: Principal, values: list[Any]) -> bytes | None:
+        parts: list[bytes] = []
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            connection = raw.driver_connection
+            for statement in plan.statements:
+                args = statement.params.bind(principal, values)
+                result = await connection.fetchval(statement.text, *args)
+                key = statement.key
+                if result is None:
+                    if statement.root in NON_NULL_ROOTS:
+                        return None  # NOT_FOUND: the resolver path words it
+                    result = "null"
+                encoded = result.encode()
+                if _DENIED_BYTES in encoded:
+                    return None  # a field rule said no for some row: exact errors there
+                parts.append(b'"' + key.encode() + b'":' + encoded)
+        return b'{"data":{' + b",".join(parts) + b"}}"

@@ -1,0 +1,198 @@
+"""The root fields the compiled path answers: `case(id)`, `node(id)` of a Case, and
+`cases(filter, orderBy, first/after/last/before)`; each becomes one SQL statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from permissions import scopes
+from resolvers.compiled import sql
+from resolvers.compiled.builder import Builder
+from resolvers.compiled.selection import NotCompilable, Sel
+from resolvers.global_ids import decode_global_id, decode_typed_id
+from resolvers.pagination import PageArgs
+from resolvers.queries.case_list import CaseOrderField, decode_case_cursor, search_pattern
+from server.db.models import Case
+
+
+def normalize_case_id(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    return [decode_typed_id(args["id"], "Case", "id")], ()
+
+
+def normalize_node_id(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    type_name, row_id = decode_global_id(args["id"], "id")
+    if type_name != "Case":
+        raise NotCompilable("node of another type")
+    return [row_id], ()
+
+
+def one_case(builder: Builder, sel: Sel, normalize: Any) -> str:
+    """A single case by id, within the principal's scope; no row means NOT_FOUND."""
+    (index,), _ = builder.arguments(sel, normalize)
+    scope = builder.scope(Case.__table__, scopes.visible_cases(builder.symbolic))
+    where = f"cases.id = {builder.value(index)} AND ({scope})"
+    # As text: the bytes go to the client as they are, never decoded in Python.
+    return f"SELECT ({builder.case(sel)})::text FROM cases WHERE {where}"
+
+
+_FILTER_KEYS = ("status", "damageType", "caseHandlerId", "search", "createdAfter", "createdBefore")
+
+
+def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    """The case list's arguments as parameter values and the plan shape, with the same
+    validation (and errors, through the resolver path) as resolvers.queries.case_list."""
+    page = PageArgs.parse(args.get("first"), None, args.get("last"), None)
+    order = args.get("orderBy") or {}
+    field = order.get("field", CaseOrderField.CREATED_AT)
+    descending = getattr(order.get("direction"), "value", "desc") == "desc"
+    filters = args.get("filter") or {}
+    handler = filters.get("caseHandlerId")
+    search = (filters.get("search") or "").strip()
+    values: list[Any] = [
+        page.limit,
+        [s.value for s in filters.get("status") or ()],
+        [d.value for d in filters.get("damageType") or ()],
+        decode_typed_id(handler, "User", "caseHandlerId") if handler else None,
+        search_pattern(search) if search else None,
+        filters.get("createdAfter"),
+        filters.get("createdBefore"),
+    ]
+    present = tuple(bool(v) if isinstance(v, list) else v is not None for v in values[1:])
+    cursors = []
+    for name in ("after", "before"):
+        cursor = args.get(name)
+        key = decode_case_cursor(cursor, field, name) if cursor else None
+        cursors.append(key is not None)
+        values.extend(key if key is not None else [None] * (3 if field.value == "number" else 2))
+    if len(_FILTER_KEYS) != len(present):  # pragma: no cover - keeps the two lists in step
+        raise NotCompilable("filter keys out of step")
+    return values, (page.from_end, field, descending, present, tuple(cursors))
+
+
+def case_list(builder: Builder, sel: Sel) -> str:
+    indexes, shape = builder.arguments(sel, normalize_cases)
+    from_end, field, descending, present, (has_after, has_before) = shape
+    # Numbered on first use: every parameter of a statement must appear in it.
+    v = _LazyParams(builder, indexes)
+    limit = v[0]
+    scope = builder.scope(Case.__table__, scopes.visible_cases(builder.symbolic))
+    where = [f"({scope})"]
+    filters = [
+        lambda: f"cases.status = ANY({v[1]})",
+        lambda: f"cases.damage_type = ANY({v[2]})",
+        lambda: f"cases.case_handler_id = {v[3]}",
+        lambda: (
+            "(cases.number ILIKE {p} OR cases.claim_number ILIKE {p} "
+            "OR cases.street ILIKE {p} OR cases.city ILIKE {p})".format(p=v[4])
+        ),
+        lambda: f"cases.created_at >= {v[5]}",
+        lambda: f"cases.created_at < {v[6]}",
+    ]
+    where += [condition() for condition, given in zip(filters, present, strict=True) if given]
+    count_where = " AND ".join(where)
+    key_columns = (
+        ["length(cases.number)", "cases.number", "cases.id"]
+        if field is CaseOrderField.NUMBER
+        else [f"cases.{field.value}", "cases.id"]
+    )
+    width = len(key_columns)
+    key = f"({', '.join(key_columns)})"
+    if has_after:
+        after_values = ", ".join(v[7 + i] for i in range(width))
+        where.append(f"{key} {'<' if descending else '>'} ({after_values})")
+    if has_before:
+        before_values = ", ".join(v[7 + width + i] for i in range(width))
+        where.append(f"{key} {'>' if descending else '<'} ({before_values})")
+    walk = "DESC" if descending != from_end else "ASC"
+    ordering = ", ".join(f"{column} {walk}" for column in key_columns)
+    page = (
+        f"(SELECT cases.*, row_number() OVER (ORDER BY {ordering}) AS _rn FROM cases "
+        f"WHERE {' AND '.join(where)} ORDER BY {ordering} LIMIT {limit} + 1) AS cases"
+    )
+    connection = _connection(
+        builder, sel, page, field, from_end, limit, count_where, (has_after, has_before)
+    )
+    # HAVING makes it one aggregate row, even for an empty page or no per-row fields.
+    return f"SELECT ({connection})::text FROM {page} HAVING true"
+
+
+class _LazyParams:
+    def __init__(self, builder: Builder, indexes: list[int]) -> None:
+        self.builder, self.indexes = builder, indexes
+
+    def __getitem__(self, position: int) -> str:
+        return self.builder.value(self.indexes[position])
+
+
+def _cursor_sql(field: CaseOrderField) -> str:
+    """As resolvers.queries.case_list._cursor: '<field>|<value>|<id>'."""
+    if field is CaseOrderField.NUMBER:
+        value = "cases.number"
+    else:
+        value = f"(extract(epoch FROM cases.{field.value}) * 1000000)::bigint::text"
+    return sql.cursor(f"'{field.value}|' || {value} || '|' || cases.id")
+
+
+def _connection(
+    builder: Builder,
+    sel: Sel,
+    page: str,
+    field: CaseOrderField,
+    from_end: bool,
+    limit: str,
+    count_where: str,
+    given: tuple[bool, bool],
+) -> str:
+    has_after, has_before = given
+    in_page = f"cases._rn <= {limit}"
+    display = "cases._rn DESC" if from_end else "cases._rn"
+    cursor = _cursor_sql(field)
+    cursors = f"(array_agg({cursor} ORDER BY {display}) FILTER (WHERE {in_page}))"
+    more = f"count(*) > {limit}"
+    info = {
+        "hasNextPage": "true" if has_before else ("false" if from_end else more),
+        "hasPreviousPage": "true" if has_after else (more if from_end else "false"),
+        "startCursor": f"{cursors}[1]",
+        "endCursor": f"{cursors}[array_length({cursors}, 1)]",
+        "__typename": "'PageInfo'",
+    }
+    parts: list[tuple[str, str]] = []
+    for child in builder.children(sel, "CaseConnection"):
+        if child.name == "totalCount":
+            parts.append((child.key, f"(SELECT count(*) FROM cases WHERE {count_where})"))
+        elif child.name == "__typename":
+            parts.append((child.key, "'CaseConnection'"))
+        elif child.name == "pageInfo":
+            pairs = [(c.key, info[c.name]) for c in builder.children(child, "PageInfo")]
+            parts.append((child.key, sql.json_object(pairs)))
+        elif child.name in ("nodes", "edges"):
+            item = builder.case(child) if child.name == "nodes" else _edge(builder, child, cursor)
+            aggregate = f"json_agg({item} ORDER BY {display}) FILTER (WHERE {in_page})"
+            parts.append((child.key, f"coalesce({aggregate}, '[]'::json)"))
+        else:
+            raise NotCompilable(f"connection field {child.name}")
+    return sql.json_object(parts)
+
+
+def _edge(builder: Builder, sel: Sel, cursor: str) -> str:
+    pairs: list[tuple[str, str]] = []
+    for child in builder.children(sel, "CaseEdge"):
+        if child.name == "cursor":
+            pairs.append((child.key, cursor))
+        elif child.name == "node":
+            pairs.append((child.key, builder.case(child)))
+        elif child.name == "__typename":
+            pairs.append((child.key, "'CaseEdge'"))
+        else:
+            raise NotCompilable(f"edge field {child.name}")
+    return sql.json_object(pairs)
+
+
+ROOTS = {
+    "case": lambda builder, sel: one_case(builder, sel, normalize_case_id),
+    "node": lambda builder, sel: one_case(builder, sel, normalize_node_id),
+    "cases": case_list,
+}
+
+# Root fields whose null answer is an error (NOT_FOUND) the resolver path must produce.
+NON_NULL_ROOTS = frozenset({"case", "node"})
