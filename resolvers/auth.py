@@ -129,11 +129,16 @@ async def _principal_from_grant(engine: AsyncEngine, grant_id: int) -> Principal
         row = (await conn.execute(stmt)).first()
     if row is None:
         raise unauthenticated("This customer access has been revoked.")
+    return grant_principal(row, grant_id)
+
+
+def grant_principal(grant: Any, grant_id: int) -> Principal:
+    """The principal of a live customer access grant (case_id, contact_id, insurer_id)."""
     return Principal(
         role=Role.CUSTOMER,
-        insurer_id=row.insurer_id,
-        case_id=row.case_id,
-        contact_id=row.contact_id,
+        insurer_id=grant.insurer_id,
+        case_id=grant.case_id,
+        contact_id=grant.contact_id,
         grant_id=grant_id,
     )
 
@@ -153,13 +158,18 @@ async def _principal_from_api_key(engine: AsyncEngine, token: str) -> Principal:
         row = (await conn.execute(stmt)).first()
     if row is None or not hmac.compare_digest(row.key_hash, sha256_hex(secret)):
         raise unauthenticated("The API key is unknown or revoked.")
+    return api_key_principal(row)
+
+
+def api_key_principal(key: Any) -> Principal:
+    """The principal of a live API key row (id, insurer_id, company_id, scopes, kind)."""
     return Principal(
         role=Role.INTEGRATION,
-        insurer_id=row.insurer_id,
-        company_id=row.company_id,
-        api_key_id=row.id,
-        scopes=frozenset(row.scopes),
-        partner_integration=row.kind == "partner",
+        insurer_id=key.insurer_id,
+        company_id=key.company_id,
+        api_key_id=key.id,
+        scopes=frozenset(key.scopes),
+        partner_integration=key.kind == "partner",
     )
 
 

@@ -28,6 +28,8 @@ from schema.mutations.payloads import (
 from schema.query import NODE_TYPES, Query
 from schema.request_log import RequestLog
 from schema.scalars import SCALAR_OVERRIDES
+from schema.socket_scope import SocketScope
+from schema.subscription import Subscription
 
 
 def _m(resolver, description: str):  # type: ignore[no-untyped-def]
@@ -122,11 +124,13 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=[
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             RequestLog,
+            SocketScope,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,

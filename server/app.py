@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,20 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from resolvers.compiled.executor import CompiledReads
 from resolvers.loaders import Loaders
+from resolvers.subscriptions.live import LiveEvents
 from schema.node import decode_global_id
 from schema.root import build_schema
 from server.body_limit import BodyLimit
 from server.db.engine import make_engine, make_session_factory
 from server.graphql_view import CasegraphGraphQL, authenticate
 from server.pubsub.broker import Broker, make_broker
+from server.pubsub.hub import Hub
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
+from server.websocket import OPEN_SOCKETS
 
 log = logging.getLogger(__name__)
+MAX_SUBSCRIPTIONS_PER_SOCKET = 100
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Services:
     storage: LocalFileStorage
     # The compiled SQL read path; None answers every query through the resolvers.
     reads: CompiledReads | None = None
+    live: LiveEvents | None = None  # live subscriptions of this process (set in the lifespan)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -110,7 +117,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         raise RuntimeError("DATABASE_URL is not set; `casegraph serve` starts an embedded one.")
     schema = build_schema()
     graphql = CasegraphGraphQL(
-        schema, multipart_uploads_enabled=True, keep_alive=True, keep_alive_interval=15
+        schema,
+        multipart_uploads_enabled=True,
+        keep_alive=True,  # legacy protocol "ka" frames; uvicorn pings every socket too
+        keep_alive_interval=15,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=dt.timedelta(seconds=10),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_SOCKET,
     )
 
     @contextlib.asynccontextmanager
@@ -125,15 +138,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             storage=LocalFileStorage(settings.files_dir),
             reads=CompiledReads(schema._schema, engine) if settings.compiled_reads else None,
         )
+        # One Redis subscription for the whole process, fanned out to the live tails.
+        live = LiveEvents(engine)
+        hub = Hub(broker, settings.redis_url)
+        hub.add_listener(live)
+        app.state.services.live = live
+        await live.start()
+        await hub.start()
         try:
             yield
         finally:
+            await OPEN_SOCKETS.close_all()  # 1001 to sockets still open (if uvicorn has not)
+            await hub.stop()
+            await live.stop()
             await broker.close()
             await engine.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/documents/{document_id}", download_document),

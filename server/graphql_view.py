@@ -22,6 +22,8 @@ from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.request_log import error_code
 from server.errors import AppError, ErrorCode
+from server.websocket import TextFrameAdapter, socket_context
+from server.websocket import on_connect as accept_socket
 
 log = logging.getLogger("casegraph.errors")
 request_log = logging.getLogger("casegraph.request")
@@ -73,10 +75,14 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 class CasegraphGraphQL(GraphQL):
+    websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services = request.app.state.services
         request_id = request_id_of(request)
         request.state.request_id = request_id
+        if isinstance(request, WebSocket):  # signed in by on_ws_connect, per operation after
+            return socket_context(request, request_id, format_error)
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = request_id
         principal, auth_error = await authenticate(request)
@@ -154,6 +160,9 @@ class CasegraphGraphQL(GraphQL):
             },
         )
         return CompiledResult(data=None, errors=None, body=body)
+
+    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        return await accept_socket(self, context)  # type: ignore[arg-type]
 
     async def process_result(self, request: Any, result: ExecutionResult) -> dict[str, Any]:
         if isinstance(result, CompiledResult):

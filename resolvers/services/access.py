@@ -10,12 +10,18 @@ from permissions.principal import Principal
 from resolvers.auth import new_link_token
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import case_for_update, require
+from resolvers.services.outbox import Outbox
 from server.db.models import CaseContact, CustomerAccessGrant
 from server.errors import not_found
 
 
 async def grant_customer_access(
-    *, session: AsyncSession, actor: Principal, case_id: int, contact_id: int
+    *,
+    session: AsyncSession,
+    actor: Principal,
+    case_id: int,
+    contact_id: int,
+    outbox: Outbox | None = None,
 ) -> tuple[CustomerAccessGrant, str]:
     """A new grant for the contact; returns it with the link token (shown only now).
 
@@ -33,6 +39,8 @@ async def grant_customer_access(
     )
     for grant in live.scalars():
         grant.revoked_at = func.now()
+        if outbox is not None:  # open subscriptions of the old grant end at once
+            outbox.access_changed(case.insurer_id)
     token, token_hash = new_link_token()
     grant = CustomerAccessGrant(
         insurer_id=case.insurer_id,

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions.principal import Principal, Role, Scope
 from resolvers.auth import new_api_key
 from resolvers.services.common import portal_row, require, text
+from resolvers.services.outbox import Outbox
 from server.db.models import ApiKey, Company
 from server.errors import bad_input, not_found
 
@@ -54,11 +55,15 @@ async def create_api_key(
     return key, full
 
 
-async def revoke_api_key(*, session: AsyncSession, actor: Principal, key_id: int) -> ApiKey:
+async def revoke_api_key(
+    *, session: AsyncSession, actor: Principal, key_id: int, outbox: Outbox | None = None
+) -> ApiKey:
     _require_admin(actor)
     key = await session.get(ApiKey, key_id, with_for_update=True)
     if key is None or key.insurer_id != actor.insurer_id:
         raise not_found("API key")
     if key.revoked_at is None:
         key.revoked_at = func.now()
+        if outbox is not None:  # open subscriptions of the key end at once
+            outbox.access_changed(key.insurer_id)
     return key

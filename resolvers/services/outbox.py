@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.pubsub.broker import Broker, case_channel
+from server.pubsub.broker import Broker, access_channel, case_channel
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,10 @@ class Outbox:
     def case_event(self, case_id: int, kind: str, row_id: int) -> None:
         """A new row of `kind` ('feed' or 'messages') on a case."""
         self.events.append((case_channel(case_id, kind), {"id": row_id, "caseId": case_id}))
+
+    def access_changed(self, insurer_id: int) -> None:
+        """Someone's access in this portal was revoked: live subscriptions re-check now."""
+        self.events.append((access_channel(insurer_id), {"insurerId": insurer_id}))
 
     async def publish(self, broker: Broker) -> None:
         """Publish everything; a failure is logged, not raised: the commit stands and

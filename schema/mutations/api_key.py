@@ -84,7 +84,10 @@ async def api_key_create(info: strawberry.Info, input: ApiKeyCreateInput) -> Api
 async def api_key_revoke(info: strawberry.Info, id: strawberry.ID) -> ApiKeyRevokePayload:
     async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         key = await api_keys.revoke_api_key(
-            session=session, actor=actor, key_id=decode_typed_id(id, "ApiKey", "id")
+            session=session,
+            outbox=outbox,
+            actor=actor,
+            key_id=decode_typed_id(id, "ApiKey", "id"),
         )
         await session.flush()
         await session.refresh(key)

@@ -31,6 +31,7 @@ async def customer_access_grant(
     async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         _, token = await grant_customer_access(
             session=session,
+            outbox=outbox,
             actor=actor,
             case_id=decode_typed_id(input.case_id, "Case", "caseId"),
             contact_id=decode_typed_id(input.contact_id, "CaseContact", "contactId"),

@@ -144,6 +144,10 @@ class Message(Node):
             read_at=row.read_at,
         )
 
+    @strawberry.field(description="Cursor of this message, for `after:` in `caseMessages`.")
+    def cursor(self) -> str:
+        return encode_cursor(str(self.row.id))
+
     @strawberry.field(description="Whether it has been read (customer messages by staff).")
     def is_read(self) -> bool:
         return self.row.read_at is not None

@@ -2,8 +2,9 @@
 
 Every row that belongs to a portal carries `insurer_id`, the insurer company that owns
 the portal; every query a principal can cause is scoped by it (see permissions.scopes).
-Ids are bigint identities: feed entries and messages are ordered by id, which is the
-commit-independent, gap-tolerant sequence their cursors use.
+Ids are bigint identities. Within one case, feed entries and messages are in commit
+order by id (every writer locks the case row before inserting); across cases, `txid`
+(the inserting transaction) gives the gap-free order live subscriptions use.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -71,6 +73,13 @@ def _pk() -> Mapped[int]:
 
 def _created() -> Mapped[dt.datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _txid() -> Mapped[int]:
+    """The inserting transaction's 64-bit id (see migration 0003)."""
+    return mapped_column(
+        BigInteger, server_default=text("(pg_current_xact_id())::text::bigint"), nullable=False
+    )
 
 
 def _insurer() -> Mapped[int]:
@@ -241,7 +250,10 @@ class FeedEntry(Base):
     """One event on a case's news feed, with who did it and a typed payload."""
 
     __tablename__ = "feed_entries"
-    __table_args__ = (Index("ix_feed_entries_case_id_id", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_feed_entries_case_id_id", "case_id", "id"),
+        Index("ix_feed_entries_insurer_txid", "insurer_id", "txid", "id"),
+    )
 
     id: Mapped[int] = _pk()
     insurer_id: Mapped[int] = _insurer()
@@ -251,6 +263,7 @@ class FeedEntry(Base):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
     created_at: Mapped[dt.datetime] = _created()
+    txid: Mapped[int] = _txid()
 
 
 class Message(Base):
@@ -259,6 +272,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_case_id_id", "case_id", "id"),
+        Index("ix_messages_insurer_txid", "insurer_id", "txid", "id"),
         CheckConstraint(
             "(author_user_id IS NULL) <> (author_contact_id IS NULL)", name="ck_messages_one_author"
         ),
@@ -275,6 +289,7 @@ class Message(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     read_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = _created()
+    txid: Mapped[int] = _txid()
 
 
 class Comment(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import orjson
@@ -31,8 +31,15 @@ class InProcessBroker:
     def __init__(self, queue_size: int = 1000) -> None:
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._queue_size = queue_size
+        self._taps: list[Callable[[str, dict[str, Any]], None]] = []
+
+    def add_tap(self, tap: Callable[[str, dict[str, Any]], None]) -> None:
+        """Also hand every message to `tap` (the process's hub), whatever its channel."""
+        self._taps.append(tap)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        for tap in self._taps:
+            tap(channel, message)
         for queue in list(self._queues.get(channel, ())):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(message)
@@ -91,3 +98,8 @@ def make_broker(redis_url: str | None) -> Broker:
 def case_channel(case_id: int, kind: str) -> str:
     """`case:{id}:messages` or `case:{id}:feed`."""
     return f"case:{case_id}:{kind}"
+
+
+def access_channel(insurer_id: int) -> str:
+    """`access:{insurerId}`: someone's access in this portal was revoked or changed."""
+    return f"access:{insurer_id}"

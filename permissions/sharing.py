@@ -1,0 +1,43 @@
+"""When two principals see exactly the same thing: the key a rendered event is shared by.
+
+A live event is loaded and checked once per distinct key rather than once per socket.
+Two principals with equal keys must pass the same row scopes (permissions.scopes) and
+the same field rules (permissions.rules) for every object reachable from a case: keep
+this in step with those modules. When in doubt, key by the whole principal (always safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from permissions.principal import Principal, Role
+
+
+def sharing_key(principal: Principal) -> Hashable:
+    """Staff of one portal share (no rule reads their user id); customers of one case
+    share; API keys share by company and scopes; partner users are keyed by themselves
+    (the external-case-handler rules depend on who they are)."""
+    match principal.role:
+        case Role.STAFF:
+            return ("staff", principal.insurer_id, principal.authority_level)
+        case Role.CUSTOMER:
+            return ("customer", principal.insurer_id, principal.case_id)
+        case Role.INTEGRATION:
+            return (
+                "integration",
+                principal.insurer_id,
+                principal.company_id,
+                principal.partner_integration,
+                principal.scopes,
+            )
+        case _:
+            return principal
+
+
+def identity_key(principal: Principal) -> Hashable:
+    """The credential behind a principal: what must still be live for it to act."""
+    if principal.role is Role.CUSTOMER:
+        return ("grant", principal.grant_id)
+    if principal.role is Role.INTEGRATION:
+        return ("key", principal.api_key_id)
+    return ("user", principal.user_id)

@@ -1,0 +1,165 @@
+"""Per-event permission checks, batched: once per distinct principal and permission scope.
+
+A live subscription must only deliver what its principal could query at that moment. For
+each batch of rows a tail reads, `check_access` re-reads every distinct credential among
+the receiving subscribers (a revoked grant or a deactivated user yields None) and, per
+distinct sharing key, which of the batch's cases and feed entries that scope can see,
+with the same SQL scopes the queries use. Subscribers then decide in memory.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from permissions import rules, scopes
+from permissions.principal import Principal
+from permissions.sharing import identity_key, sharing_key
+from resolvers.auth import api_key_principal, grant_principal, user_principal
+from resolvers.loaders import Loaders
+from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, FeedEntry, User
+from server.errors import forbidden
+
+
+@dataclass(slots=True)
+class View:
+    """What one permission scope may see of one batch, and the loaders its events render
+    with (fresh for the batch, shared by every subscriber of the scope)."""
+
+    principal: Principal
+    loaders: Loaders
+    cases: dict[int, Any]
+    feed_ids: frozenset[int]
+    renders: dict[Hashable, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Access:
+    fresh: dict[Hashable, Principal | None]
+    views: dict[Hashable, View]
+
+    def view_for(self, principal: Principal) -> View | None:
+        """The subscriber's view now; None when its credential is no longer live."""
+        current = self.fresh.get(identity_key(principal))
+        return None if current is None else self.views[sharing_key(current)]
+
+
+class Verdict(enum.Enum):
+    DELIVER = "deliver"
+    SKIP = "skip"  # not for this principal (another feed type, a case it does not see)
+    REVOKED = "revoked"  # the credential is gone
+    LOST_CASE = "lost_case"  # a one-case subscription lost its case (or its chat)
+
+
+def verdict(
+    view: View | None, kind: str, case_id: int, row: Any | None, *, one_case: bool
+) -> Verdict:
+    """May this row (or, with row None, this case) still reach the subscriber?"""
+    if view is None:
+        return Verdict.REVOKED
+    lost = Verdict.LOST_CASE if one_case else Verdict.SKIP
+    case = view.cases.get(case_id)
+    if case is None:
+        return lost
+    if kind == "messages" and not rules.can_read_messages(view.principal, case):
+        return lost
+    if kind == "feed" and row is not None and row.id not in view.feed_ids:
+        return Verdict.SKIP
+    return Verdict.DELIVER
+
+
+def ended_error(result: Verdict) -> Exception:
+    if result is Verdict.REVOKED:
+        return forbidden("Your access has been revoked or has expired; sign in again.")
+    return forbidden("You no longer have access to this case.")
+
+
+async def check_access(
+    engine: AsyncEngine,
+    principals: Iterable[Principal],
+    case_ids: Collection[int],
+    feed_ids: Collection[int] = (),
+) -> Access:
+    """Fresh principals and per-scope views for one batch, in a handful of statements."""
+    async with engine.connect() as conn:
+        fresh = await _fresh_principals(conn, principals)
+        views: dict[Hashable, View] = {}
+        for principal in fresh.values():
+            if principal is None or sharing_key(principal) in views:
+                continue
+            cases, feed = await _visible(conn, principal, case_ids, feed_ids)
+            views[sharing_key(principal)] = View(principal, Loaders(engine, principal), cases, feed)
+    return Access(fresh, views)
+
+
+async def _visible(
+    conn: AsyncConnection,
+    principal: Principal,
+    case_ids: Collection[int],
+    feed_ids: Collection[int],
+) -> tuple[dict[int, Any], frozenset[int]]:
+    cases: dict[int, Any] = {}
+    if case_ids:
+        stmt = select(Case.id, Case.external_case_handler_id).where(
+            Case.id.in_(list(case_ids)), scopes.visible_cases(principal)
+        )
+        cases = {row.id: row for row in await conn.execute(stmt)}
+    visible_feed: frozenset[int] = frozenset()
+    if feed_ids and cases:
+        stmt = select(FeedEntry.id).where(
+            FeedEntry.id.in_(list(feed_ids)),
+            FeedEntry.case_id.in_(list(cases)),
+            scopes.visible_feed(principal),
+        )
+        visible_feed = frozenset((await conn.execute(stmt)).scalars())
+    return cases, visible_feed
+
+
+async def _fresh_principals(
+    conn: AsyncConnection, principals: Iterable[Principal]
+) -> dict[Hashable, Principal | None]:
+    """Each distinct credential as the database has it now (None: revoked or disabled)."""
+    by_kind: dict[str, set[int]] = {"user": set(), "grant": set(), "key": set()}
+    for principal in principals:
+        kind, row_id = identity_key(principal)  # type: ignore[misc]
+        by_kind[kind].add(row_id)
+    fresh: dict[Hashable, Principal | None] = {
+        (kind, row_id): None for kind, ids in by_kind.items() for row_id in ids
+    }
+    if by_kind["user"]:
+        stmt = select(
+            User.id, User.insurer_id, User.company_id, User.office_id, User.kind,
+            User.authority_level,
+        ).where(User.id.in_(by_kind["user"]), User.active.is_(True))  # fmt: skip
+        for row in await conn.execute(stmt):
+            fresh[("user", row.id)] = user_principal(row, row.id)
+    if by_kind["grant"]:
+        stmt = (
+            select(
+                CustomerAccessGrant.id,
+                CustomerAccessGrant.case_id,
+                CustomerAccessGrant.contact_id,
+                Case.insurer_id,
+            )  # fmt: skip
+            .join(Case, Case.id == CustomerAccessGrant.case_id)
+            .where(
+                CustomerAccessGrant.id.in_(by_kind["grant"]),
+                CustomerAccessGrant.revoked_at.is_(None),
+            )
+        )
+        for row in await conn.execute(stmt):
+            fresh[("grant", row.id)] = grant_principal(row, row.id)
+    if by_kind["key"]:
+        stmt = (
+            select(ApiKey.id, ApiKey.insurer_id, ApiKey.company_id, ApiKey.scopes, Company.kind)
+            .join(Company, Company.id == ApiKey.company_id)
+            .where(ApiKey.id.in_(by_kind["key"]), ApiKey.revoked_at.is_(None))
+        )
+        for row in await conn.execute(stmt):
+            fresh[("key", row.id)] = api_key_principal(row)
+    return fresh

@@ -1,0 +1,222 @@
+"""`viewerCaseEvents`: messages and feed entries of every case a viewer sees, in one order.
+
+Ids are not in commit order across cases (two transactions on two cases commit in either
+order), so the position is (txid, kind, id): txid is the inserting transaction's 64-bit
+id. A row is only delivered once its transaction is older than the oldest one still
+running (`pg_snapshot_xmin(pg_current_snapshot())`, the horizon): below the horizon no
+transaction can still commit, so no row can later appear before one already delivered.
+Rows of one transaction are ordered messages first, then feed entries, each by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Text, cast, exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from permissions import scopes
+from permissions.principal import Principal
+from resolvers.subscriptions.access import Verdict, check_access, ended_error, verdict
+from resolvers.subscriptions.subscriber import Delivery, Page, Subscriber
+from resolvers.subscriptions.worker import Worker
+from server.db.models import Case, FeedEntry, Message
+
+Position = tuple[int, int, int]  # (txid, kind rank, id)
+KINDS: list[tuple[str, int, Any]] = [("messages", 0, Message), ("feed", 1, FeedEntry)]
+READ_LIMIT = 1000
+PAGE = 200
+SETTLE_DELAYS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # polling while rows settle
+
+_HORIZON = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+
+
+def _after(model: Any, rank: int, position: Position) -> ColumnElement[bool]:
+    """Rows of `model` (all of kind `rank`) strictly after `position`, index-friendly."""
+    txid, kind, row_id = position
+    if rank > kind:
+        return model.txid >= txid
+    if rank < kind:
+        return model.txid > txid
+    return tuple_(model.txid, model.id) > tuple_(txid, row_id)
+
+
+async def read_settled(
+    conn: AsyncConnection,
+    insurer_ids: list[int],
+    after: Position,
+    limit: int,
+    *,
+    kinds: frozenset[str] = frozenset({"feed", "messages"}),
+    principal: Principal | None = None,
+) -> tuple[list[tuple[Position, str, Any]], bool, bool]:
+    """(rows in position order, full, unsettled): settled rows after `after`; `full` when
+    the limit cut the read; `unsettled` when committed rows still wait for the horizon."""
+    unsettled_checks = [
+        exists().where(model.insurer_id.in_(insurer_ids), model.txid >= _HORIZON).label(name)
+        for name, _, model in KINDS
+        if name in kinds
+    ]
+    first = (await conn.execute(select(_HORIZON.label("horizon"), *unsettled_checks))).one()
+    horizon = int(first.horizon)
+    unsettled = any(first[1:])
+    streams: list[list[tuple[Position, str, Any]]] = []
+    cap: Position | None = None
+    for name, rank, model in KINDS:
+        if name not in kinds:
+            continue
+        conditions = [
+            model.insurer_id.in_(insurer_ids),
+            _after(model, rank, after),
+            model.txid < horizon,
+        ]
+        if principal is not None:  # a backlog: narrow to the principal's cases in SQL
+            visible = select(Case.id).where(scopes.visible_cases(principal))
+            conditions.append(model.case_id.in_(visible))
+        stmt = (
+            select(*model.__table__.c)
+            .where(*conditions)
+            .order_by(model.txid, model.id)
+            .limit(limit)
+        )
+        rows = [((r.txid, rank, r.id), name, r) for r in await conn.execute(stmt)]
+        if len(rows) == limit:  # this kind may go on past its last row: stop the merge there
+            cap = rows[-1][0] if cap is None else min(cap, rows[-1][0])
+        streams.append(rows)
+    merged = list(heapq.merge(*streams, key=lambda item: item[0]))
+    if cap is not None:
+        merged = [item for item in merged if item[0] <= cap]
+    return merged, cap is not None, unsettled
+
+
+class ViewerTail(Worker):
+    """One tail for every viewer subscription of this process, across portals."""
+
+    name = "viewer-events"
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.position: Position | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._by_insurer: dict[int, set[Subscriber]] = {}
+        self._recheck: set[int | None] = set()
+        self._settle_attempt = 0
+        self._settle_handle: asyncio.TimerHandle | None = None
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._by_insurer.values())
+
+    def on_row(self) -> None:
+        if self._by_insurer:
+            self.wake()
+
+    def on_gap(self) -> None:
+        self.on_row()
+
+    def on_access_changed(self, insurer_id: int | None) -> None:
+        if self._by_insurer:
+            self._recheck.add(insurer_id)
+            self.wake()
+
+    async def register(self, subscriber: Subscriber) -> Position:
+        if self._ready is None:
+            self._ready = asyncio.get_running_loop().create_future()
+            try:
+                async with self.engine.connect() as conn:
+                    horizon = int((await conn.execute(select(_HORIZON))).scalar_one())
+            except BaseException as exc:
+                ready, self._ready = self._ready, None
+                ready.set_exception(exc)
+                ready.exception()
+                raise
+            self.position = (horizon, -1, 0)  # before every row of a transaction >= horizon
+            self._ready.set_result(None)
+        elif not self._ready.done():
+            await asyncio.shield(self._ready)
+        self._by_insurer.setdefault(subscriber.principal.insurer_id, set()).add(subscriber)
+        self.wake()
+        assert self.position is not None
+        return self.position
+
+    def unregister(self, subscriber: Subscriber) -> None:
+        group = self._by_insurer.get(subscriber.principal.insurer_id)
+        if group is not None:
+            group.discard(subscriber)
+            if not group:
+                del self._by_insurer[subscriber.principal.insurer_id]
+
+    async def backlog(self, subscriber: Subscriber, after: Position) -> Page:
+        principal = subscriber.principal
+        async with self.engine.connect() as conn:
+            rows, full, _ = await read_settled(
+                conn, [principal.insurer_id], after, PAGE, kinds=subscriber.kinds,
+                principal=principal,
+            )  # fmt: skip
+        access = await self._check([subscriber], rows)
+        view = access.view_for(principal)
+        page = Page([], rows[-1][0] if rows else after, full)
+        if view is None:
+            page.ended = ended_error(Verdict.REVOKED)
+            return page
+        for position, kind, row in rows:
+            if self._wanted(subscriber, view, kind, row):
+                page.deliveries.append(Delivery(position, kind, row, view))
+        return page
+
+    async def step(self) -> None:
+        recheck, self._recheck = self._recheck, set()
+        if not self._by_insurer or self.position is None:
+            return
+        async with self.engine.connect() as conn:
+            rows, full, unsettled = await read_settled(
+                conn, list(self._by_insurer), self.position, READ_LIMIT
+            )
+        insurers = {row.insurer_id for _, _, row in rows}
+        if None in recheck:
+            insurers.update(self._by_insurer)
+        else:
+            insurers.update(i for i in recheck if i in self._by_insurer)
+        subscribers = [s for i in insurers for s in self._by_insurer.get(i, ())]
+        access = await self._check(subscribers, rows) if subscribers else None
+        for subscriber in subscribers:
+            view = access.view_for(subscriber.principal) if access else None
+            if view is None:
+                subscriber.end(ended_error(Verdict.REVOKED))
+        for position, kind, row in rows:
+            for subscriber in list(self._by_insurer.get(row.insurer_id, ())):
+                view = access.view_for(subscriber.principal) if access else None
+                if view is not None and self._wanted(subscriber, view, kind, row):
+                    subscriber.push(Delivery(position, kind, row, view))
+        if rows:
+            self.position = rows[-1][0]
+        if full:
+            self.wake()
+        self._schedule_settle(unsettled and not full)
+
+    def _schedule_settle(self, waiting: bool) -> None:
+        """Rows are committed but above the horizon: look again soon, backing off."""
+        if not waiting:
+            self._settle_attempt = 0
+            return
+        delay = SETTLE_DELAYS[min(self._settle_attempt, len(SETTLE_DELAYS) - 1)]
+        self._settle_attempt += 1
+        if self._settle_handle is not None:
+            self._settle_handle.cancel()
+        self._settle_handle = asyncio.get_running_loop().call_later(delay, self.wake)
+
+    async def _check(self, subscribers: list[Subscriber], rows: list[Any]) -> Any:
+        case_ids = {row.case_id for _, _, row in rows}
+        feed_ids = [row.id for _, kind, row in rows if kind == "feed"]
+        return await check_access(
+            self.engine, [s.principal for s in subscribers], case_ids, feed_ids
+        )
+
+    @staticmethod
+    def _wanted(subscriber: Subscriber, view: Any, kind: str, row: Any) -> bool:
+        if not subscriber.wants(kind, row):
+            return False
+        return verdict(view, kind, row.case_id, row, one_case=False) is Verdict.DELIVER
