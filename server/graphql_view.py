@@ -48,8 +48,8 @@ async def authenticate(request: Request | WebSocket) -> tuple[Any, AppError | No
     if token is None:
         return None, None
     services = request.app.state.services
+    key = services.settings.signing_key()
     try:
-        key = services.settings.signing_key()
         return await principal_from_bearer(services.engine, token, key), None
     except AppError as exc:
         return None, exc
