@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions.principal import Principal, Role
 from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, User
-from server.errors import unauthenticated
+from server.errors import AppError, unauthenticated
 
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
@@ -69,12 +69,53 @@ def issue_token(claims: dict[str, Any], key: str, ttl_seconds: int) -> tuple[str
 
 
 def user_claims(user: Any) -> dict[str, Any]:
-    """Only who the token is for: role, office and authority are read fresh per request."""
-    return {"sub": f"user:{user.id}"}
+    """Who the token is for, and a hint of their standing at sign-in (role, portal,
+    company, office, level). The hint is never trusted: the compiled read path checks it
+    against the database inside its own statement, everything else reads the user fresh."""
+    return {
+        "sub": f"user:{user.id}",
+        "hint": [user.kind, user.insurer_id, user.company_id, user.office_id, user.authority_level],
+    }
 
 
 def customer_claims(grant: Any) -> dict[str, Any]:
-    return {"sub": f"grant:{grant.id}"}
+    """The grant, with a hint of its case (checked like a user's hint)."""
+    return {"sub": f"grant:{grant.id}", "hint": [grant.insurer_id, grant.case_id, grant.contact_id]}
+
+
+def principal_hint(token: str, key: str) -> Principal | None:
+    """The principal a signed, unexpired token claims to be, without asking the database;
+    None for anything else (API keys, old tokens, bad signatures). Callers must verify it
+    (see resolvers.compiled.sql.principal_guard) before trusting it."""
+    if token.startswith(API_KEY_PREFIX):
+        return None
+    try:
+        claims = _verified_claims(token, key)
+    except AppError:
+        return None
+    hint, (kind, _, subject) = claims.get("hint"), str(claims.get("sub", "")).partition(":")
+    if not isinstance(hint, list) or claims.get("exp", 0) <= time.time() or not subject.isdigit():
+        return None
+    try:
+        if kind == "user":
+            user_kind, insurer_id, company_id, office_id, level = hint
+            row = _Hint(kind=user_kind, insurer_id=insurer_id, company_id=company_id,
+                        office_id=office_id, authority_level=level)  # fmt: skip
+            return user_principal(row, int(subject))
+        if kind == "grant":
+            insurer_id, case_id, contact_id = hint
+            row = _Hint(insurer_id=insurer_id, case_id=case_id, contact_id=contact_id)
+            return grant_principal(row, int(subject))
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+class _Hint:
+    """Attribute access over a token hint, shaped like the rows the builders take."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
 
 
 async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Principal:

@@ -23,6 +23,7 @@ from schema.node import decode_global_id
 from schema.root import build_schema
 from server.body_limit import BodyLimit
 from server.db.engine import make_engine, make_session_factory
+from server.fast_path import CompiledFastPath
 from server.graphql_view import CasegraphGraphQL, authenticate
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
@@ -165,4 +166,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.schema = schema
-    return BodyLimit(app, max_bytes=settings.max_upload_bytes + 1024 * 1024)  # type: ignore[return-value]
+    # Reads the compiled path answers skip Starlette and Strawberry (server/fast_path.py).
+    fast = CompiledFastPath(app)
+    return BodyLimit(fast, max_bytes=settings.max_upload_bytes + 1024 * 1024)  # type: ignore[return-value]

@@ -32,7 +32,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def request_id_of(request: Request | WebSocket) -> str:
     """The caller's X-Request-ID when it is sane, else a new one."""
-    given = request.headers.get("x-request-id", "")
+    return new_request_id(request.headers.get("x-request-id", ""))
+
+
+def new_request_id(given: str) -> str:
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 

@@ -93,7 +93,10 @@ class CompiledReads:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         principal: Principal,
+        guard: bool = False,
     ) -> bytes | None:
+        """The response body, or None for the resolver path. With `guard`, the principal
+        came from a token's hint and each statement verifies it in the database first."""
         analysis = self._analysis(query, operation_name)
         if not analysis.compilable:
             return None
@@ -103,7 +106,7 @@ class CompiledReads:
         if isinstance(coerced, list):
             return None  # variable errors: worded by the resolver path
         try:
-            plan, values = self._plan(analysis, principal, coerced)
+            plan, values = self._plan(analysis, principal, coerced, guard)
         except (NotCompilable, AppError):
             return None
         if plan is None:
@@ -111,7 +114,7 @@ class CompiledReads:
         return await self._run(plan, principal, values)
 
     def _plan(
-        self, analysis: Analysis, principal: Principal, coerced: Any
+        self, analysis: Analysis, principal: Principal, coerced: Any, guard: bool
     ) -> tuple[Plan | None, list[Any]]:
         values: list[Any] = []
         if sql.principal_shape(principal) in analysis.failed:
@@ -122,13 +125,13 @@ class CompiledReads:
                 found, part = normalize(get_argument_values(field_def, node, coerced))
                 values.extend(found)
                 shape.append(part)
-            key = (sql.principal_shape(principal), tuple(shape))
+            key = (sql.principal_shape(principal), guard, tuple(shape))
             if key in analysis.plans:
                 return analysis.plans[key], values
-        return self._build(analysis, principal, coerced)
+        return self._build(analysis, principal, coerced, guard)
 
     def _build(
-        self, analysis: Analysis, principal: Principal, coerced: Any
+        self, analysis: Analysis, principal: Principal, coerced: Any, guard: bool
     ) -> tuple[Plan | None, list[Any]]:
         values: list[Any] = []
         shape: list[Any] = []
@@ -161,6 +164,9 @@ class CompiledReads:
                     raise NotCompilable(f"root field {sel.name}")
                 builder.params = sql.Params()  # each statement numbers its own parameters
                 text = root(builder, sel)
+                if guard:
+                    check = sql.principal_guard(builder.params, principal)
+                    text = f"SELECT CASE WHEN {check} THEN ({text}) ELSE '\"{DENIED}\"' END"
                 statements.append(Statement(sel.key, sel.name, text, builder.params))
             plan: Plan | None = Plan(statements)
         except NotCompilable as exc:
@@ -171,7 +177,7 @@ class CompiledReads:
                 analysis.failed.add(sql.principal_shape(principal))
                 return None, values
             analysis.sites = sites
-        analysis.plans[(sql.principal_shape(principal), tuple(shape))] = plan
+        analysis.plans[(sql.principal_shape(principal), guard, tuple(shape))] = plan
         return plan, values
 
     async def _run(self, plan: Plan, principal: Principal, values: list[Any]) -> bytes | None:

@@ -19,7 +19,7 @@ _DIALECT = postgresql.dialect(paramstyle="pyformat")
 _PYFORMAT = re.compile(r"%\((\w+)\)s")
 
 # Principal attributes a scope may use; each becomes a parameter bound per request.
-SYMBOLIC = ("insurer_id", "user_id", "company_id", "office_id", "case_id", "contact_id")
+SYMBOLIC = ("insurer_id", "user_id", "company_id", "office_id", "case_id", "contact_id", "grant_id")
 
 
 def principal_shape(principal: Principal) -> tuple[Any, ...]:
@@ -145,5 +145,28 @@ def json_object(pairs: list[tuple[str, str]]) -> str:
     return "json_build_object(" + ", ".join(f"'{key}', {value}" for key, value in pairs) + ")"
 
 
-def is_customer(principal: Principal) -> bool:
-    return principal.role is Role.CUSTOMER
+def principal_guard(params: Params, principal: Principal) -> str:
+    """True exactly when the database still backs a principal taken from a token's hint:
+    the user active with the same portal, company, office and kind (and level, for staff),
+    or the grant live for the same case and contact."""
+
+    def ref(name: str) -> str:
+        return params.ref(Slot("principal", name))
+
+    if principal.role is Role.CUSTOMER:
+        return (
+            "EXISTS (SELECT 1 FROM customer_access_grants g JOIN cases c ON c.id = g.case_id "
+            f"WHERE g.id = {ref('grant_id')} AND g.revoked_at IS NULL "
+            f"AND g.case_id = {ref('case_id')} AND g.contact_id = {ref('contact_id')} "
+            f"AND c.insurer_id = {ref('insurer_id')})"
+        )
+    if principal.role not in (Role.STAFF, Role.PARTNER):
+        raise NotCompilable("only users and customers carry hints")
+    office = "IS NULL" if principal.office_id is None else f"= {ref('office_id')}"
+    staff = principal.role is Role.STAFF
+    level = f" AND u.authority_level = {ref('authority_level')}" if staff else ""
+    return (
+        f"EXISTS (SELECT 1 FROM users u WHERE u.id = {ref('user_id')} AND u.active "
+        f"AND u.insurer_id = {ref('insurer_id')} AND u.company_id = {ref('company_id')} "
+        f"AND u.office_id {office} AND u.kind = '{'staff' if staff else 'partner'}'{level})"
+    )
