@@ -79,6 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
+        ws="websockets-sansio",
+        ws_ping_interval=20.0,  # protocol-level pings: dead or stuck clients are closed
+        ws_ping_timeout=20.0,
         log_level=args.log_level,
         access_log=False,  # the app logs one structured line per operation
         proxy_headers=True,

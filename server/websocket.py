@@ -3,8 +3,10 @@ the socket context, and closing every socket with 1001 (going away) on shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 import weakref
 from typing import Any
 
@@ -50,6 +52,33 @@ class OpenSockets:
 # Process-wide on purpose: uvicorn's shutdown hook (server.cli) and the app's lifespan
 # both reach it, and one process serves one app.
 OPEN_SOCKETS = OpenSockets()
+
+
+def goodbye_on_exit_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """Chain the server's SIGINT/SIGTERM handlers: open sockets get 1001 (going away) at
+    once, before uvicorn's own shutdown would close them with 1012."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(lambda: loop.create_task(OPEN_SOCKETS.close_all()))
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(sig, handler)
+
+
+class GoodbyeOnExit:
+    """ASGI wrapper for `casegraph serve` workers: installs `goodbye_on_exit_signals` once
+    uvicorn has installed its handlers (they are in place when the lifespan starts)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            goodbye_on_exit_signals(asyncio.get_running_loop())
+        await self.app(scope, receive, send)
 
 
 class TextFrameAdapter(ASGIWebSocketAdapter):

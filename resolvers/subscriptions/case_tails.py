@@ -91,11 +91,16 @@ class CaseTails(Worker):
                 raise
             tail.ready.set_result(None)
             self.on_row(tail.case_id)  # a wake-up during the read above is not lost
-        elif tail.ready is not None and not tail.ready.done():
+            tail.subscribers.add(subscriber)
+            return tail.position
+        if tail.ready is not None and not tail.ready.done():
             await asyncio.shield(tail.ready)
         tail.subscribers.add(subscriber)
         assert tail.position is not None
-        return tail.position
+        # "From now": rows committed without a wake-up (imports, seeds) since the tail's
+        # last read are the past, not news. The tail pushes everything after its position;
+        # the subscriber skips what is not after this.
+        return max(tail.position, await self._last_id(tail.case_id))
 
     def unregister(self, subscriber: Subscriber) -> None:
         tail = self._tails.get(subscriber.case_id or 0)

@@ -140,7 +140,10 @@ class ViewerTail(Worker):
         self._by_insurer.setdefault(subscriber.principal.insurer_id, set()).add(subscriber)
         self.wake()
         assert self.position is not None
-        return self.position
+        # "From now" (see CaseTails.register): start at the current horizon at the earliest.
+        async with self.engine.connect() as conn:
+            horizon = int((await conn.execute(select(_HORIZON))).scalar_one())
+        return max(self.position, (horizon, -1, 0))
 
     def unregister(self, subscriber: Subscriber) -> None:
         group = self._by_insurer.get(subscriber.principal.insurer_id)
