@@ -137,7 +137,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sessions=make_session_factory(engine),
             broker=broker,
             storage=LocalFileStorage(settings.files_dir),
-            reads=CompiledReads(schema._schema, engine) if settings.compiled_reads else None,
+            reads=await CompiledReads.open(
+                schema._schema, settings.database_url or "", size=settings.db_pool_size
+            )
+            if settings.compiled_reads
+            else None,
         )
         # One Redis subscription for the whole process, fanned out to the live tails.
         live = LiveEvents(engine)
@@ -153,6 +157,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await live.stop()
             await broker.close()
+            if app.state.services.reads is not None:
+                await app.state.services.reads.close()
             await engine.dispose()
 
     app = Starlette(

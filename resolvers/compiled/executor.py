@@ -13,9 +13,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from graphql import GraphQLSchema, OperationType, parse, validate
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions.principal import Principal
 from resolvers.compiled import sql
@@ -58,11 +58,23 @@ class Analysis:
 
 
 class CompiledReads:
-    def __init__(self, schema: GraphQLSchema, engine: AsyncEngine, cache_size: int = 500) -> None:
+    def __init__(self, schema: GraphQLSchema, pool: asyncpg.Pool, cache_size: int = 500) -> None:
         self.schema = schema
-        self.engine = engine
+        self.pool = pool
         self.cache_size = cache_size
         self._analyses: OrderedDict[tuple[str, str | None], Analysis] = OrderedDict()
+
+    @classmethod
+    async def open(cls, schema: GraphQLSchema, database_url: str, *, size: int) -> CompiledReads:
+        """With a plain asyncpg pool of its own: a checkout costs a fraction of the ORM
+        pool's, and this path needs nothing else from SQLAlchemy."""
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        dsn = dsn.replace("postgres://", "postgresql://", 1)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size)
+        return cls(schema, pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
 
     def _analysis(self, query: str, operation_name: str | None) -> Analysis:
         key = (query, operation_name)
@@ -182,9 +194,7 @@ class CompiledReads:
 
     async def _run(self, plan: Plan, principal: Principal, values: list[Any]) -> bytes | None:
         parts: list[bytes] = []
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            connection = raw.driver_connection
+        async with self.pool.acquire() as connection:
             for statement in plan.statements:
                 args = statement.params.bind(principal, values)
                 result = await connection.fetchval(statement.text, *args)
