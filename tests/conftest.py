@@ -120,6 +120,18 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+@pytest.fixture
+def client_factory(app: Any) -> Any:
+    """New clients on demand (hypothesis runs many examples within one test)."""
+
+    def make() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        )
+
+    return make
+
+
 class StatementCounter:
     """Counts SQL statements the app's engine sends, for N+1 tests."""
 
