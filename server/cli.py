@@ -76,7 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "server.asgi:app",
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=args.workers or _default_workers(settings),
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
@@ -87,6 +87,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
     )
     return 0
+
+
+def _default_workers(settings: Settings) -> int:
+    return (os.cpu_count() or 1) if settings.redis_url else 1
 
 
 def cmd_schema_export(args: argparse.Namespace) -> int:
@@ -108,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GraphQL server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per CPU core with REDIS_URL, else 1: without "
+        "Redis, live subscriptions only reach sockets of the same process)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--demo", action="store_true", help="seed demo data if the DB is empty")
     serve.set_defaults(run=cmd_serve)
