@@ -70,7 +70,10 @@ class CompiledReads:
         pool's, and this path needs nothing else from SQLAlchemy."""
         dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         dsn = dsn.replace("postgres://", "postgresql://", 1)
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size)
+        # Generic plans: the statements are prepared once per connection and their
+        # parameters are ids and page sizes, so re-planning each execution buys nothing.
+        settings = {"plan_cache_mode": "force_generic_plan"}
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, server_settings=settings)
         return cls(schema, pool)
 
     async def close(self) -> None:
