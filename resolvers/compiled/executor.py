@@ -19,9 +19,10 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from permissions.principal import Principal
 from resolvers.compiled import sql
-from resolvers.compiled.builder import DENIED, Builder, Normalizer
+from resolvers.compiled.builder import DENIED, Normalizer
 from resolvers.compiled.roots import NON_NULL_ROOTS, ROOTS
 from resolvers.compiled.selection import NotCompilable, Sel, collect, fragments_of, operation_of
+from resolvers.compiled.types import TypeCompiler
 from server.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class CompiledReads:
             sites.append((*sel.site, normalize))
             return list(range(start, start + len(found))), part
 
-        builder = Builder(
+        builder = TypeCompiler(
             principal=principal,
             schema=self.schema,
             fragments=analysis.fragments,

@@ -7,8 +7,8 @@ from typing import Any
 
 from permissions import scopes
 from resolvers.compiled import sql
-from resolvers.compiled.builder import Builder
 from resolvers.compiled.selection import NotCompilable, Sel
+from resolvers.compiled.types import TypeCompiler as Builder
 from resolvers.global_ids import decode_global_id, decode_typed_id
 from resolvers.pagination import PageArgs
 from resolvers.queries.case_list import CaseOrderField, decode_case_cursor, search_pattern
