@@ -28,6 +28,7 @@ from schema.mutations.payloads import (
 from schema.query import NODE_TYPES, Query
 from schema.request_log import RequestLog
 from schema.scalars import SCALAR_OVERRIDES
+from schema.shared_render import SharedRenderExecutor
 from schema.socket_scope import SocketScope
 from schema.subscription import Subscription
 
@@ -134,4 +135,6 @@ def build_schema() -> strawberry.Schema:
         ],
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,
+        # Live events render once per (operation, permission scope): schema/shared_render.
+        execution_context_class=SharedRenderExecutor,
     )

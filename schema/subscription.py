@@ -17,6 +17,7 @@ from resolvers.subscriptions import streams
 from resolvers.subscriptions.live import encode_event_cursor
 from schema.enums import FeedEventType
 from schema.node import decode_typed_id, encode_global_id
+from schema.shared_render import tagged
 from schema.types.case import Case
 from schema.types.loading import load_one
 from schema.types.work import FeedEntry, Message
@@ -79,7 +80,7 @@ class Subscription:
     ) -> AsyncGenerator[Message, None]:
         row_id = decode_typed_id(case_id, "Case", "caseId")
         async for delivery in streams.case_events(info.context, "messages", row_id, after):
-            yield Message.from_row(delivery.row)
+            yield tagged(Message.from_row(delivery.row), delivery)
 
     @strawberry.subscription(
         description="New entries of one case's news feed; customers receive only the "
@@ -93,7 +94,7 @@ class Subscription:
     ) -> AsyncGenerator[FeedEntry, None]:
         row_id = decode_typed_id(case_id, "Case", "caseId")
         async for delivery in streams.case_events(info.context, "feed", row_id, after):
-            yield FeedEntry.from_row(delivery.row)
+            yield tagged(FeedEntry.from_row(delivery.row), delivery)
 
     @strawberry.subscription(
         description="Messages and feed entries of every case the viewer can see, for "
@@ -119,7 +120,7 @@ class Subscription:
         kinds = frozenset(kind.value for kind in (types or list(CaseEventKind)))
         only = frozenset(t.value for t in feed_types) if feed_types is not None else None
         async for delivery in streams.viewer_events(info.context, after, kinds, only):
-            yield _case_event(delivery)
+            yield tagged(_case_event(delivery), delivery)
 
 
 def _case_event(delivery: Any) -> CaseEvent:

@@ -1,0 +1,146 @@
+"""Render a live event once per (selection, permission scope), not once per socket.
+
+Every socket of a subscription executes its selection set for every event. When many
+sockets share the same operation (document text, operation name, variables) and their
+principals share a sharing key (`permissions.sharing`), those executions are identical:
+they run with the same fresh principal and loaders (the delivery's `View`) over the same
+row. So the subscription resolvers tag each payload with its view and event, and this
+executor keeps the first result in `View.renders` (one dict per scope and batch, dropped
+with the batch) for the other sockets. Results never cross scopes, errors included: a
+FORBIDDEN field is shared only with sockets that would have got it anyway.
+
+Each socket still gets its own ExecutionResult (same `data` and error objects): error
+formatting and extensions stay per socket (request ids differ).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from graphql import ExecutionResult, OperationType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers.subscriptions.subscriber import Delivery
+
+RENDER_TAG = "_casegraph_render"
+MAX_RENDERS = 4096  # per scope and batch; past it sockets render on their own
+T = TypeVar("T")
+
+# A stored render: a finished result, or a future while the first socket renders it
+# (resolved with None when that render failed: waiters then render on their own).
+Render = ExecutionResult | asyncio.Future[ExecutionResult | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderTag:
+    renders: dict[Hashable, Any]  # View.renders: the scope's renders of this batch
+    event: Hashable  # (kind, position): which event this payload is
+
+
+def tagged(payload: T, delivery: Delivery) -> T:
+    """Mark a subscription payload as `delivery`'s event, rendered for its scope."""
+    tag = RenderTag(delivery.view.renders, (delivery.kind, delivery.position))
+    object.__setattr__(payload, RENDER_TAG, tag)
+    return payload
+
+
+class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor; tagged subscription events reuse their scope's render."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        tag: RenderTag | None = getattr(self.root_value, RENDER_TAG, None)
+        key = self._render_key(tag) if tag is not None else None
+        if tag is None or key is None:
+            return super().execute_operation(serially)
+        renders = tag.renders
+        entry: Render | None = renders.get(key)
+        if isinstance(entry, ExecutionResult):
+            return _copy(entry)
+        if entry is not None:
+            return self._await_render(entry, serially)
+        if len(renders) >= MAX_RENDERS:
+            return super().execute_operation(serially)
+        result = super().execute_operation(serially)
+        if not self.is_awaitable(result):  # rendered synchronously (no async resolver)
+            if not isinstance(result, ExecutionResult):
+                return result  # incremental delivery: not shared
+            renders[key] = result
+            return _copy(result)
+        future: asyncio.Future[ExecutionResult | None] = asyncio.get_running_loop().create_future()
+        renders[key] = future
+        return self._first_render(result, renders, key, future)
+
+    def _render_key(self, tag: RenderTag) -> Hashable | None:
+        """(event, document text, operation name, variables); None: do not share."""
+        operation = self.operation
+        if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
+            return None
+        variables = _freeze(self.variable_values.coerced)
+        if variables is _UNSHAREABLE:
+            return None
+        name = operation.name.value if operation.name else None
+        return (tag.event, operation.loc.source.body, name, variables)
+
+    async def _first_render(
+        self,
+        pending: Any,
+        renders: dict[Hashable, Any],
+        key: Hashable,
+        future: asyncio.Future[ExecutionResult | None],
+    ) -> ExecutionResult:
+        result: Any = None
+        try:
+            result = await pending
+        finally:
+            if not isinstance(result, ExecutionResult):
+                # Cancelled (socket gone), failed or incremental: waiters render themselves.
+                if renders.get(key) is future:
+                    del renders[key]
+                future.set_result(None)
+        if not isinstance(result, ExecutionResult):
+            return result  # type: ignore[no-any-return]
+        renders[key] = result
+        future.set_result(result)
+        return _copy(result)
+
+    async def _await_render(
+        self, future: asyncio.Future[ExecutionResult | None], serially: bool | None
+    ) -> ExecutionResult:
+        # shield: a waiter's own cancellation must not cancel the shared render.
+        shared = await asyncio.shield(future)
+        if shared is not None:
+            return _copy(shared)
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result  # type: ignore[no-any-return]
+
+
+def _copy(result: ExecutionResult) -> ExecutionResult:
+    """A result of this socket's own (strawberry sets errors/extensions on its copy)."""
+    errors = list(result.errors) if result.errors else None
+    return ExecutionResult(result.data, errors)
+
+
+_UNSHAREABLE = object()
+
+
+def _freeze(value: Any) -> Any:
+    """Variables as a hashable value, types included (1 and True differ); _UNSHAREABLE
+    when some value cannot be compared safely."""
+    if isinstance(value, dict):
+        items = []
+        for name, item in sorted(value.items()):
+            frozen = _freeze(item)
+            if frozen is _UNSHAREABLE:
+                return _UNSHAREABLE
+            items.append((name, frozen))
+        return ("dict", tuple(items))
+    if isinstance(value, list | tuple):
+        frozen_items = tuple(_freeze(item) for item in value)
+        return _UNSHAREABLE if _UNSHAREABLE in frozen_items else ("list", frozen_items)
+    if value is None or isinstance(value, str | int | float | bool | enum.Enum):
+        return (type(value), value)
+    return _UNSHAREABLE

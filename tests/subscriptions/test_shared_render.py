@@ -1,0 +1,92 @@
+"""An event is rendered once per (operation, permission scope), not once per socket."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import schema.subscription
+import schema.types.work
+from tests.factories import gid
+from tests.subscriptions.test_socket import send_message
+from tests.subscriptions.wsclient import GraphQLSocket
+
+CASE_FEED = "subscription ($c: ID!) { caseFeed(caseId: $c) { id type cursor payload } }"
+VIEWER_EVENTS = "subscription { viewerCaseEvents(types: [MESSAGE]) { cursor message { body } case { number } } }"
+
+
+def count_calls(monkeypatch: Any, module: Any, name: str) -> list[int]:
+    calls = [0]
+    original = getattr(module, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+async def open_subscribed(
+    ws_url: str, token: str, query: str, variables: dict[str, Any], n: int
+) -> list[tuple[GraphQLSocket, str]]:
+    sockets = [await GraphQLSocket.open(ws_url, token) for _ in range(n)]
+    return [(s, await s.subscribe(query, variables)) for s in sockets]
+
+
+async def test_same_operation_and_scope_renders_once_and_scopes_stay_apart(
+    ws_url, client, world, monkeypatch
+):
+    portal = world.portal
+    variables = {"c": gid("Case", portal.case.id)}
+    staff = await open_subscribed(ws_url, portal.tokens["staff"], CASE_FEED, variables, 4)
+    customers = await open_subscribed(ws_url, portal.tokens["customer"], CASE_FEED, variables, 3)
+    await staff[0][0].nothing_for(staff[0][1], 0.2)
+    cursor_calls = count_calls(monkeypatch, schema.types.work, "encode_cursor")
+
+    await send_message(client, portal.tokens["staff"], portal.case.id, "hello")
+
+    staff_events = [await s.data(op) for s, op in staff]
+    customer_events = [await s.data(op) for s, op in customers]
+    # Every socket got the event; the selection ran once for staff and once for the customer.
+    assert cursor_calls[0] == 2
+    first = staff_events[0]
+    assert first["data"]["caseFeed"]["type"] == "COMMUNICATION_TO_CUSTOMER"
+    assert first["data"]["caseFeed"]["payload"] is not None and "errors" not in first
+    assert all(e == first for e in staff_events)
+    # Customers share their own render: the (non-null) payload is withheld with FORBIDDEN.
+    seen = customer_events[0]
+    assert seen["data"] is None  # caseFeed is non-null: the error reaches the root
+    assert seen["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "Not allowed to read this field" in seen["errors"][0]["message"]
+    assert all(e["data"] == seen["data"] for e in customer_events)
+    # Errors are formatted per socket: each carries its own socket's request id.
+    request_ids = {e["errors"][0]["extensions"]["requestId"] for e in customer_events}
+    assert len(request_ids) == len(customers)
+    for socket, _ in staff + customers:
+        await socket.close()
+
+
+async def test_concurrent_async_renders_of_one_scope_wait_for_the_first(
+    ws_url, client, world, monkeypatch
+):
+    portal = world.portal
+    sockets = await open_subscribed(ws_url, portal.tokens["staff"], VIEWER_EVENTS, {}, 5)
+    # A different operation text is a different render, even in the same scope.
+    other = await open_subscribed(
+        ws_url, portal.tokens["staff"], VIEWER_EVENTS.replace("cursor", "cursor kind"), {}, 1
+    )
+    await sockets[0][0].nothing_for(sockets[0][1], 0.2)
+    case_loads = count_calls(monkeypatch, schema.subscription, "load_one")
+
+    await send_message(client, portal.tokens["staff"], portal.case.id, "one")
+    await send_message(client, portal.tokens["staff"], portal.case.id, "two")
+
+    received = await asyncio.gather(*(s.collect(op, 2) for s, op in sockets + other))
+    bodies = [[e["data"]["viewerCaseEvents"]["message"]["body"] for e in r] for r in received]
+    assert bodies == [["one", "two"]] * 6
+    numbers = {e["data"]["viewerCaseEvents"]["case"]["number"] for r in received for e in r}
+    assert numbers == {portal.case.number}
+    assert case_loads[0] == 4  # two events x two operations, not x six sockets
+    for socket, _ in sockets + other:
+        await socket.close()
