@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from graphql import ExecutionResult, OperationType
+from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.subscriptions.subscriber import Delivery
@@ -51,9 +52,26 @@ def tagged(payload: T, delivery: Delivery) -> T:
 class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor; tagged subscription events reuse their scope's render."""
 
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        tag: RenderTag | None = getattr(self.root_value, RENDER_TAG, None)
+    _operation_key: Hashable | None = None
+    _operation_key_done = False
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        tag: RenderTag | None = getattr(payload, RENDER_TAG, None)
         key = self._render_key(tag) if tag is not None else None
+        if tag is not None and key is not None:
+            entry = tag.renders.get(key)
+            if isinstance(entry, ExecutionResult):  # already rendered: no executor needed
+                return _Replay(entry)
+        # What `copy(self)` does (graphql-core's own version), minus copy's generic path.
+        executor = object.__new__(type(self))
+        executor.__dict__.update(self.__dict__)
+        executor.root_value = payload
+        executor.collected_errors = CollectedErrors()
+        executor._render = (tag, key)
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        tag, key = self.__dict__.get("_render", (None, None))
         if tag is None or key is None:
             return super().execute_operation(serially)
         renders = tag.renders
@@ -75,7 +93,15 @@ class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._first_render(result, renders, key, future)
 
     def _render_key(self, tag: RenderTag) -> Hashable | None:
-        """(event, document text, operation name, variables); None: do not share."""
+        """(event, operation key); None: do not share."""
+        if not self._operation_key_done:  # the same for every event of the subscription
+            self._operation_key = self._compute_operation_key()
+            self._operation_key_done = True
+        op_key = self._operation_key
+        return None if op_key is None else (tag.event, op_key)
+
+    def _compute_operation_key(self) -> Hashable | None:
+        """(document text, operation name, variables); None: do not share."""
         operation = self.operation
         if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
             return None
@@ -83,7 +109,7 @@ class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
         if variables is _UNSHAREABLE:
             return None
         name = operation.name.value if operation.name else None
-        return (tag.event, operation.loc.source.body, name, variables)
+        return (operation.loc.source.body, name, variables)
 
     async def _first_render(
         self,
@@ -116,6 +142,18 @@ class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
             return _copy(shared)
         result = super().execute_operation(serially)
         return await result if self.is_awaitable(result) else result  # type: ignore[no-any-return]
+
+
+class _Replay:
+    """Stands in for a per-event executor when the event's render is already done."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return _copy(self.result)
 
 
 def _copy(result: ExecutionResult) -> ExecutionResult:
