@@ -1,6 +1,5 @@
 """Text forms shared by the resolver path (Python) and the compiled path (SQL): the two
 must produce identical responses, so each form is defined once, in both languages."""
 
-# DateTime: always UTC, microseconds, "Z".
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# DateTime: always UTC, microseconds, "Z" (Python: isoformat with timespec="microseconds").
 SQL_DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'  # to_char on timezone('UTC', ts)

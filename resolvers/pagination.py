@@ -113,10 +113,13 @@ async def pages_by_parent(
         rows = grouped.get(parent_id, [])
         more = len(rows) > args.limit
         rows = rows[: args.limit]
-        # A cursor given on one side proves there are items on that side.
         if args.from_end:
             rows.reverse()
-            pages[parent_id] = Page(rows, has_next=args.before_id is not None, has_previous=more)
-        else:
-            pages[parent_id] = Page(rows, has_next=more, has_previous=args.after_id is not None)
+        # More rows on the side we walk towards; a cursor given on a side proves there are
+        # items on that side (the same rule as the case list).
+        pages[parent_id] = Page(
+            rows,
+            has_next=(more and not args.from_end) or args.before_id is not None,
+            has_previous=(more and args.from_end) or args.after_id is not None,
+        )
     return pages

@@ -12,13 +12,12 @@ import dateutil.parser
 from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
-from resolvers.formats import DATETIME_FORMAT
-
 
 def serialize_datetime(value: dt.datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime reached the API")  # every column is timestamptz
-    return value.astimezone(dt.UTC).strftime(DATETIME_FORMAT)
+    # isoformat pads the year to four digits (strftime's %Y does not, for years < 1000).
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 DateTime = ScalarDefinition(

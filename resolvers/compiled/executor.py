@@ -201,7 +201,10 @@ class CompiledReads:
         async with self.pool.acquire() as connection:
             for statement in plan.statements:
                 args = statement.params.bind(principal, values)
-                result = await connection.fetchval(statement.text, *args)
+                try:
+                    result = await connection.fetchval(statement.text, *args)
+                except asyncpg.DataError:
+                    return None  # a value PostgreSQL refuses: the resolver path words it
                 key = statement.key
                 if result is None:
                     if statement.root in NON_NULL_ROOTS:

@@ -95,7 +95,8 @@ def decode_case_cursor(cursor: str, order: CaseOrderField, name: str) -> list[An
     """The sort key values a cursor stands for, in `_sort_key` order."""
     field_name, _, rest = decode_cursor(cursor, name).partition("|")
     value, _, row_id = rest.rpartition("|")
-    if field_name != order.value or not (row_id.isascii() and row_id.isdigit()):
+    valid_id = row_id.isascii() and row_id.isdigit() and len(row_id) <= 18
+    if field_name != order.value or not valid_id or not value.isprintable():
         raise bad_input(f"'{name}' is not a cursor for this ordering.", name)
     if order is CaseOrderField.NUMBER:
         return [len(value), value, int(row_id)]

@@ -182,3 +182,29 @@ async def test_has_previous_page_after_a_cursor(client, world):
         client, query, {"after": first["data"]["cases"]["pageInfo"]["endCursor"]}, token=token
     )
     assert second["data"]["cases"]["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_case_cursor_with_an_oversized_id_is_bad_input(client, world):
+    token = world.portal.tokens["staff"]
+    cursor = encode_cursor("created_at|0|" + "9" * 23)
+    result = await gql(
+        client,
+        "query ($a: String) { cases(first: 2, after: $a) { totalCount } }",
+        {"a": cursor},
+        token=token,
+    )
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+async def test_early_dates_have_four_digit_years(client, world, engine):
+    portal = world.portal
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE tasks SET scheduled_start = '0900-01-01T00:00:00Z' WHERE id = :t"),
+            {"t": portal.ids["repair"]},
+        )
+    query = "query ($id: ID!) { node(id: $id) { ... on Task { scheduledStart } } }"
+    result = await gql(
+        client, query, {"id": gid("Task", portal.ids["repair"])}, token=portal.tokens["staff"]
+    )
+    assert result["data"]["node"]["scheduledStart"] == "0900-01-01T00:00:00.000000Z"

@@ -204,3 +204,20 @@ async def test_case_list_statement_count_does_not_grow_with_cases(
     assert counts[5] == counts[50], counts
     # cases, count, handlers, tasks, offices, users, documents, feed: a handful, not 50×.
     assert counts[50] <= 10, counts
+
+
+async def test_child_page_info_with_cursors_on_either_side(client, world, engine):
+    """first+before and last+after: a cursor on a side proves items on that side."""
+    portal = world.portal
+    [case_id] = await add_cases(engine, portal, 1)
+    token = portal.tokens["staff"]
+    first = await gql(client, FEED_PAGE, {"id": gid("Case", case_id), "first": 2}, token=token)
+    middle = first["data"]["case"]["feed"]["pageInfo"]["endCursor"]
+    before = await gql(
+        client, FEED_PAGE, {"id": gid("Case", case_id), "first": 1, "before": middle}, token=token
+    )
+    assert before["data"]["case"]["feed"]["pageInfo"]["hasNextPage"] is True
+    after = await gql(
+        client, FEED_PAGE, {"id": gid("Case", case_id), "last": 1, "after": middle}, token=token
+    )
+    assert after["data"]["case"]["feed"]["pageInfo"]["hasPreviousPage"] is True
