@@ -145,15 +145,21 @@ class Builder:
         if has_before:
             conditions.append(f"{table}.id > {self.value(indexes[2])}")
         direction = "ASC" if from_end else "DESC"
+        children = self.children(sel, f"{node_type}Connection")
+        if any(child.name == "pageInfo" for child in children):
+            # One row past the page tells whether there is more; _rn marks the page's rows.
+            rank = f", row_number() OVER (ORDER BY {table}.id {direction}) AS _rn"
+            fetch = f"{limit} + 1"
+            in_page = f"{table}._rn <= {limit}"
+        else:
+            rank, fetch, in_page = "", limit, "true"  # the page alone: no window, no extra row
         page = (
-            f"(SELECT {table}.*, row_number() OVER (ORDER BY {table}.id {direction}) AS _rn "
-            f"FROM {table} WHERE {' AND '.join(conditions)} "
-            f"ORDER BY {table}.id {direction} LIMIT {limit} + 1) AS {table}"
+            f"(SELECT {table}.*{rank} FROM {table} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY {table}.id {direction} LIMIT {fetch}) AS {table}"
         )
-        in_page = f"{table}._rn <= {limit}"
         more = f"count(*) > {limit}"
         parts: list[tuple[str, str]] = []
-        for child in self.children(sel, f"{node_type}Connection"):
+        for child in children:
             if child.name == "totalCount":
                 parts.append((child.key, f"(SELECT count(*) FROM {table} WHERE {where})"))
                 continue
