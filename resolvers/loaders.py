@@ -6,6 +6,7 @@ concurrently. Loaders that fetch rows a principal reaches by id apply its row sc
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +34,19 @@ from server.db.models import (
 PageKey = tuple[int, PageArgs]
 
 
+class SharedLoader(DataLoader[Any, Any]):
+    """A DataLoader whose callers cannot cancel each other.
+
+    Strawberry hands every caller of a key the same future; when GraphQL execution
+    cancels one waiting resolver (a sibling field failed), asyncio would cancel that
+    shared future and every other field waiting on it would fail with CancelledError.
+    Each caller gets a shield of its own instead.
+    """
+
+    def load(self, key: Any) -> Any:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """All loaders of one request (or one subscription event), created lazily."""
 
@@ -45,7 +59,7 @@ class Loaders:
         """The request's loader called `name`; `make_batch` builds its batch function once."""
         loader = self._made.get(name)
         if loader is None:
-            loader = self._made[name] = DataLoader(load_fn=make_batch())
+            loader = self._made[name] = SharedLoader(load_fn=make_batch())
         return loader
 
     async def _rows(self, stmt: Any) -> list[Any]:
