@@ -63,8 +63,18 @@ def selection(draw: st.DrawFn, type_name: str, depth: int) -> str:
     return " ".join(parts) or "__typename"
 
 
+NODE_TYPES = ["Case", "Task", "Document", "User", "Office", "Company", "CaseContact"]
+
 QUERIES = st.one_of(
     selection("Case", 3).map(lambda s: ("one", f"query ($id: ID!) {{ case(id: $id) {{ {s} }} }}")),
+    st.sampled_from(NODE_TYPES).flatmap(
+        lambda t: selection(t, 2).map(
+            lambda s, t=t: (
+                t,
+                f"query ($id: ID!) {{ node(id: $id) {{ id ... on {t} {{ {s} }} }} }}",
+            )
+        )
+    ),
     st.tuples(st.integers(1, 5), selection("Case", 2)).map(
         lambda a: (
             "list",
@@ -77,6 +87,21 @@ QUERIES = st.one_of(
 STATS = {"compiled": 0, "resolvers": 0}
 
 
+def _node_id(portal, kind: str) -> str:
+    """An object of the given type in the portal ("one": the case itself)."""
+    ids = {
+        "one": ("Case", portal.case.id),
+        "Case": ("Case", portal.handled_case.id),
+        "Task": ("Task", portal.ids["inspection"]),
+        "Document": ("Document", portal.ids["docs"][1]),
+        "User": ("User", portal.handler.id),
+        "Office": ("Office", portal.other_office.id),
+        "Company": ("Company", portal.partner.id),
+        "CaseContact": ("CaseContact", portal.contact.id),
+    }
+    return gid(*ids[kind])
+
+
 @pytest.fixture(scope="module")
 async def module_world(engine, settings):
     from tests.factories import build_world
@@ -84,11 +109,11 @@ async def module_world(engine, settings):
     return await build_world(engine, settings)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(query=QUERIES, role=st.sampled_from(ROLES))
 async def test_generated_queries_agree(client_factory, module_world, query, role, caplog):
     kind, document = query
-    variables = {"id": gid("Case", module_world.portal.case.id)} if kind == "one" else {}
+    variables = {"id": _node_id(module_world.portal, kind)} if kind != "list" else {}
     caplog.clear()
     async with client_factory() as client:
         with caplog.at_level(logging.INFO, logger="casegraph.request"):

@@ -1,4 +1,4 @@
-"""The root fields the compiled path answers: `case(id)`, `node(id)` of a Case, and
+"""The root fields the compiled path answers: `case(id)`, `node(id)` and
 `cases(filter, orderBy, first/after/last/before)`; each becomes one SQL statement."""
 
 from __future__ import annotations
@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from permissions import scopes
+from permissions.principal import Role
 from resolvers.compiled import sql
 from resolvers.compiled.selection import NotCompilable, Sel
 from resolvers.compiled.types import TypeCompiler as Builder
 from resolvers.global_ids import decode_global_id, decode_typed_id
+from resolvers.nodes import CUSTOMER_TYPES
 from resolvers.pagination import PageArgs
 from resolvers.queries.case_list import CaseOrderField, decode_case_cursor, search_pattern
-from server.db.models import Case
+from server.db.models import Case, Document, FeedEntry
 
 
 def normalize_case_id(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
@@ -20,18 +22,84 @@ def normalize_case_id(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]
 
 
 def normalize_node_id(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    """A node id: its row id is a value, its type part of the plan's shape."""
     type_name, row_id = decode_global_id(args["id"], "id")
-    if type_name != "Case":
-        raise NotCompilable("node of another type")
-    return [row_id], ()
+    if type_name not in NODE_TABLES:
+        raise NotCompilable(f"node of type {type_name}")  # NOT_FOUND, worded by resolvers
+    return [row_id], (type_name,)
 
 
-def one_case(builder: Builder, sel: Sel, normalize: Any) -> str:
+def one_case(builder: Builder, sel: Sel) -> str:
     """A single case by id, within the principal's scope; no row means NOT_FOUND."""
-    (index,), _ = builder.arguments(sel, normalize)
+    (index,), _ = builder.arguments(sel, normalize_case_id)
+    return one_case_by_index(builder, sel, index)
+
+
+# Objects that live in a case: their table, reached through the case's row scope.
+NODE_TABLES = {
+    "Case": "cases",
+    "Task": "tasks",
+    "Document": "documents",
+    "FeedEntry": "feed_entries",
+    "Message": "messages",
+    "Comment": "comments",
+    "CaseContact": "case_contacts",
+    "User": "users",
+    "Office": "offices",
+    "Company": "companies",
+}
+
+
+def one_node(builder: Builder, sel: Sel) -> str:
+    """Any object by global id, with the scopes and rules of resolvers.nodes.load_row: a
+    row the principal may not reach is no row (NOT_FOUND through the resolver path)."""
+    (index,), (type_name,) = builder.arguments(sel, normalize_node_id)
+    if type_name == "Case":
+        return one_case_by_index(builder, sel, index)
+    if builder.principal.role is Role.CUSTOMER and type_name not in CUSTOMER_TYPES:
+        raise NotCompilable("customers reach people and companies only through their case")
+    row_id = builder.value(index)
+    if type_name in ("User", "Office", "Company"):
+        compile_object = {
+            "User": builder.user,
+            "Office": builder.office,
+            "Company": builder.company,
+        }
+        return f"SELECT ({compile_object[type_name](sel, row_id)})::text"
+    table = NODE_TABLES[type_name]
+    conditions = [
+        f"{table}.id = {row_id}",
+        builder.scope(Case.__table__, scopes.visible_cases(builder.symbolic)),
+    ]
+    if type_name == "Document":
+        conditions.append(
+            builder.scope(Document.__table__, scopes.visible_documents(builder.symbolic))
+        )
+    elif type_name == "FeedEntry":
+        conditions.append(builder.scope(FeedEntry.__table__, scopes.visible_feed(builder.symbolic)))
+    elif type_name == "Message":
+        conditions.append(builder.messages_rule())
+    elif type_name == "Comment":
+        conditions.append(builder.comments_rule())
+    compile_object = {
+        "Task": builder.task,
+        "Document": builder.document,
+        "FeedEntry": builder.feed_entry,
+        "Message": builder.message,
+        "Comment": builder.comment,
+        "CaseContact": builder.contact,
+    }[type_name]
+    where = " AND ".join(f"({c})" for c in conditions)
+    return (
+        f"SELECT ({compile_object(sel)})::text FROM {table} "
+        f"JOIN cases ON cases.id = {table}.case_id WHERE {where}"
+    )
+
+
+def one_case_by_index(builder: Builder, sel: Sel, index: int) -> str:
+    # As text: the bytes go to the client as they are, never decoded in Python.
     scope = builder.scope(Case.__table__, scopes.visible_cases(builder.symbolic))
     where = f"cases.id = {builder.value(index)} AND ({scope})"
-    # As text: the bytes go to the client as they are, never decoded in Python.
     return f"SELECT ({builder.case(sel)})::text FROM cases WHERE {where}"
 
 
@@ -189,8 +257,8 @@ def _edge(builder: Builder, sel: Sel, cursor: str) -> str:
 
 
 ROOTS = {
-    "case": lambda builder, sel: one_case(builder, sel, normalize_case_id),
-    "node": lambda builder, sel: one_case(builder, sel, normalize_node_id),
+    "case": one_case,
+    "node": one_node,
     "cases": case_list,
 }
 
