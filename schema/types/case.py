@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from permissions.field_rules import CASE_BUDGET, CASE_MESSAGES, INTERNAL_COMMENTS, NOT_FOR_CUSTOMERS
 from permissions.fields import guarded
@@ -27,20 +26,23 @@ PAGE_ARGS_HELP = (
 
 async def child_connection(
     info: strawberry.Info,
-    page_loader: DataLoader[Any, Any],
-    count_loader: DataLoader[int, int],
-    case_id: int,
-    args: PageArgs,
+    name: str,
     kind: Any,
+    case_id: int,
+    page: tuple[int | None, str | None, int | None, str | None],
 ) -> Connection[Any]:
-    page = await page_loader.load((case_id, args))
-    items = [(encode_cursor(str(row.id)), kind.from_row(row)) for row in page.rows]
+    """One page of a case's `name` list (documents, feed, messages, comments) through the
+    request's `<name>_page` and `<name>_count` loaders."""
+    loaders = info.context.loaders
+    args = PageArgs.parse(*page)
+    rows = await getattr(loaders, f"{name}_page").load((case_id, args))
+    items = [(encode_cursor(str(row.id)), kind.from_row(row)) for row in rows.rows]
 
     async def count() -> int:
-        return await count_loader.load(case_id)
+        return int(await getattr(loaders, f"{name}_count").load(case_id))
 
     return make_connection(
-        items, has_next=page.has_next, has_previous=page.has_previous, count=count
+        items, has_next=rows.has_next, has_previous=rows.has_previous, count=count
     )
 
 
@@ -124,11 +126,8 @@ class Case(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Document]:
-        loaders = info.context.loaders
-        args = PageArgs.parse(first, after, last, before)
-        return await child_connection(
-            info, loaders.documents_page, loaders.documents_count, self.row.id, args, Document
-        )
+        page = (first, after, last, before)
+        return await child_connection(info, "documents", Document, self.row.id, page)
 
     @strawberry.field(
         description="The news feed. Customers see only customer-facing event types. "
@@ -142,11 +141,8 @@ class Case(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[FeedEntry]:
-        loaders = info.context.loaders
-        args = PageArgs.parse(first, after, last, before)
-        return await child_connection(
-            info, loaders.feed_page, loaders.feed_count, self.row.id, args, FeedEntry
-        )
+        page = (first, after, last, before)
+        return await child_connection(info, "feed", FeedEntry, self.row.id, page)
 
     @guarded(CASE_MESSAGES, "The customer chat. " + PAGE_ARGS_HELP)
     async def messages(
@@ -157,11 +153,8 @@ class Case(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Message]:
-        loaders = info.context.loaders
-        args = PageArgs.parse(first, after, last, before)
-        return await child_connection(
-            info, loaders.messages_page, loaders.messages_count, self.row.id, args, Message
-        )
+        page = (first, after, last, before)
+        return await child_connection(info, "messages", Message, self.row.id, page)
 
     @guarded(CASE_MESSAGES, "Customer messages nobody on the insurer's side has read yet.")
     async def unread_message_count(self, info: strawberry.Info) -> int:
@@ -176,8 +169,5 @@ class Case(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Comment]:
-        loaders = info.context.loaders
-        args = PageArgs.parse(first, after, last, before)
-        return await child_connection(
-            info, loaders.comments_page, loaders.comments_count, self.row.id, args, Comment
-        )
+        page = (first, after, last, before)
+        return await child_connection(info, "comments", Comment, self.row.id, page)
