@@ -146,8 +146,7 @@ async def create_case(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=FeedEventType.CASE_CREATED,
         payload={"number": case.number},
     )
@@ -194,8 +193,7 @@ async def update_case(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=FeedEventType.CASE_UPDATED,
         payload={"fields": sorted(_camel(k) for k in changed)},
     )
@@ -241,8 +239,7 @@ async def _transition(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=event_from[previous],
         payload=payload,
     )
@@ -303,8 +300,7 @@ async def set_compensation_decision(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=FeedEventType.COMPENSATION_DECISION,
         payload={"decision": decision.value, "previous": previous.value},
     )

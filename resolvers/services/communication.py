@@ -59,8 +59,7 @@ async def send_message(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=event,
         payload={"messageId": message.id},
     )
@@ -108,8 +107,7 @@ async def add_comment(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=FeedEventType.COMMENT_ADDED,
         payload={"commentId": comment.id},
     )

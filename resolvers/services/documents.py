@@ -95,8 +95,7 @@ async def create_document(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=FeedEventType.DOCUMENT_UPLOADED,
         payload={"documentId": document.id, "title": document.title, "type": type.value},
     )
@@ -129,8 +128,7 @@ async def set_shared(
             session,
             outbox,
             actor=actor,
-            case_id=case.id,
-            insurer_id=case.insurer_id,
+            case=case,
             type=event,
             payload={"documentId": document.id, "title": document.title},
         )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions.principal import Principal
 from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, TaskKind
-from server.db.models import FeedEntry
+from server.db.models import Case, FeedEntry
 
 
 async def record(
@@ -18,14 +18,13 @@ async def record(
     outbox: Outbox,
     *,
     actor: Principal,
-    case_id: int,
-    insurer_id: int,
+    case: Case,
     type: FeedEventType,
     payload: dict[str, Any] | None = None,
 ) -> FeedEntry:
     entry = FeedEntry(
-        insurer_id=insurer_id,
-        case_id=case_id,
+        insurer_id=case.insurer_id,
+        case_id=case.id,
         type=type,
         payload=payload or {},
         actor_user_id=actor.user_id,
@@ -33,7 +32,7 @@ async def record(
     )
     session.add(entry)
     await session.flush()
-    outbox.case_event(case_id, "feed", entry.id)
+    outbox.case_event(case.id, "feed", entry.id)
     return entry
 
 

@@ -43,8 +43,7 @@ async def _record(
         session,
         outbox,
         actor=actor,
-        case_id=case.id,
-        insurer_id=case.insurer_id,
+        case=case,
         type=type,
         payload=payload,
     )

@@ -405,8 +405,8 @@ class CasePlay:
         case.external_case_handler_office_id, case.external_case_handler_id = ech.office_id, ech.id
         case.updated_at = func.now()
         await feed.record(
-            self.seeder.session, self.seeder.outbox, actor=actor, case_id=case.id,
-            insurer_id=case.insurer_id, type=FeedEventType.CASE_UPDATED,
+            self.seeder.session, self.seeder.outbox, actor=actor, case=case,
+            type=FeedEventType.CASE_UPDATED,
             payload={"fields": ["externalCaseHandler", "externalCaseHandlerOffice"]},
         )  # fmt: skip
         await self.tell(f"Hi, I am {ech.name}. I will follow up your case from now on.", by=ech)
