@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from permissions.customer_page import CustomerView
+
 
 class Role(enum.StrEnum):
     STAFF = "staff"
@@ -40,6 +42,8 @@ class Principal:
     case_id: int | None = None
     contact_id: int | None = None
     grant_id: int | None = None
+    # What the customer page shows at the case's current milestone (customers only).
+    customer: CustomerView | None = None
     # Integration clients.
     api_key_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
@@ -52,6 +56,12 @@ class Principal:
         return self.role is Role.STAFF or (
             self.role is Role.INTEGRATION and not self.partner_integration
         )
+
+    @property
+    def view(self) -> CustomerView:
+        """The customer's view of their case; only for customer principals."""
+        assert self.customer is not None, "only customer principals carry a view"
+        return self.customer
 
     def has_scope(self, scope: Scope) -> bool:
         return self.role is not Role.INTEGRATION or scope.value in self.scopes

@@ -21,10 +21,11 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions.principal import Principal, Role
+from resolvers.services import customer_page
 from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, User
 from server.errors import AppError, unauthenticated
 
@@ -79,8 +80,9 @@ def user_claims(user: Any) -> dict[str, Any]:
 
 
 def customer_claims(grant: Any) -> dict[str, Any]:
-    """The grant, with a hint of its case (checked like a user's hint)."""
-    return {"sub": f"grant:{grant.id}", "hint": [grant.insurer_id, grant.case_id, grant.contact_id]}
+    """The grant. No hint: a customer's view depends on the case's milestones, so every
+    customer request reads the database (and takes the resolver path)."""
+    return {"sub": f"grant:{grant.id}"}
 
 
 def principal_hint(token: str, key: str) -> Principal | None:
@@ -102,10 +104,6 @@ def principal_hint(token: str, key: str) -> Principal | None:
             row = _Hint(kind=user_kind, insurer_id=insurer_id, company_id=company_id,
                         office_id=office_id, authority_level=level)  # fmt: skip
             return user_principal(row, int(subject))
-        if kind == "grant":
-            insurer_id, case_id, contact_id = hint
-            row = _Hint(insurer_id=insurer_id, case_id=case_id, contact_id=contact_id)
-            return grant_principal(row, int(subject))
     except (TypeError, ValueError):
         return None
     return None
@@ -170,27 +168,40 @@ def user_principal(user: Any, user_id: int) -> Principal:
     )
 
 
+def grant_select() -> Select[Any]:
+    """Live grants with what their principal needs: the case and its customer page."""
+    stmt = select(
+        CustomerAccessGrant.id,
+        CustomerAccessGrant.case_id,
+        CustomerAccessGrant.contact_id,
+        Case.insurer_id,
+        *customer_page.state_columns(),
+    ).join(Case, Case.id == CustomerAccessGrant.case_id)
+    return customer_page.join_settings(stmt).where(CustomerAccessGrant.revoked_at.is_(None))
+
+
 async def _principal_from_grant(engine: AsyncEngine, grant_id: int) -> Principal:
-    stmt = (
-        select(CustomerAccessGrant.case_id, CustomerAccessGrant.contact_id, Case.insurer_id)
-        .join(Case, Case.id == CustomerAccessGrant.case_id)
-        .where(CustomerAccessGrant.id == grant_id, CustomerAccessGrant.revoked_at.is_(None))
-    )
     async with engine.connect() as conn:
-        row = (await conn.execute(stmt)).first()
-    if row is None:
-        raise unauthenticated("This customer access has been revoked.")
-    return grant_principal(row, grant_id)
+        row = (await conn.execute(grant_select().where(CustomerAccessGrant.id == grant_id))).first()
+    principal = grant_principal(row, grant_id) if row is not None else None
+    if principal is None:
+        raise unauthenticated("This customer access has been revoked or has expired.")
+    return principal
 
 
-def grant_principal(grant: Any, grant_id: int) -> Principal:
-    """The principal of a live customer access grant (case_id, contact_id, insurer_id)."""
+def grant_principal(grant: Any, grant_id: int) -> Principal | None:
+    """The principal of a live customer access grant (a `grant_select` row), or None once
+    its case has been closed longer than the customer page shows closed cases."""
+    page = customer_page.PageState.from_row(grant)
+    if not page.visible_now():
+        return None
     return Principal(
         role=Role.CUSTOMER,
         insurer_id=grant.insurer_id,
         case_id=grant.case_id,
         contact_id=grant.contact_id,
         grant_id=grant_id,
+        customer=page.view(),
     )
 
 

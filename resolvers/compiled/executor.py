@@ -17,7 +17,7 @@ import asyncpg
 from graphql import GraphQLSchema, OperationType, parse, validate
 from graphql.execution.values import get_argument_values, get_variable_values
 
-from permissions.principal import Principal
+from permissions.principal import Principal, Role
 from resolvers.compiled import sql
 from resolvers.compiled.builder import DENIED, Normalizer
 from resolvers.compiled.roots import NON_NULL_ROOTS, ROOTS
@@ -112,7 +112,12 @@ class CompiledReads:
         guard: bool = False,
     ) -> bytes | None:
         """The response body, or None for the resolver path. With `guard`, the principal
-        came from a token's hint and each statement verifies it in the database first."""
+        came from a token's hint and each statement verifies it in the database first.
+
+        Customers always take the resolver path: what they see follows the customer-page
+        configuration at the case's milestone, which only the resolver path knows."""
+        if principal.role is Role.CUSTOMER:
+            return None
         analysis = self._analysis(query, operation_name)
         if not analysis.compilable:
             return None

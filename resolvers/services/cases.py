@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.services import feed
+from resolvers.services import feed, milestones
 from resolvers.services.common import (
     case_for_update,
     ensure_not_closed,
@@ -150,6 +150,7 @@ async def create_case(
         type=FeedEventType.CASE_CREATED,
         payload={"number": case.number},
     )
+    await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return case
 
 
@@ -304,4 +305,5 @@ async def set_compensation_decision(
         type=FeedEventType.COMPENSATION_DECISION,
         payload={"decision": decision.value, "previous": previous.value},
     )
+    await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return case

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal, Role
-from resolvers.services import feed
+from resolvers.services import feed, milestones
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
@@ -99,6 +99,8 @@ async def create_document(
         type=FeedEventType.DOCUMENT_UPLOADED,
         payload={"documentId": document.id, "title": document.title, "type": type.value},
     )
+    if type in (DocumentType.INSPECTION_REPORT, DocumentType.CUSTOMER_SETTLEMENT_REPORT):
+        await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return document
 
 
@@ -123,6 +125,7 @@ async def set_shared(
         if document.shared_with_customer == shared:
             continue
         document.shared_with_customer = shared
+        document.sharing_set_by_person = True
         event = FeedEventType.DOCUMENT_SHARED if shared else FeedEventType.DOCUMENT_SHARING_REVOKED
         await feed.record(
             session,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.services import feed
+from resolvers.services import feed, milestones
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
@@ -179,6 +179,8 @@ async def assign_responsible(
         userId=user.id,
         userName=user.name,
     )
+    if task.kind is TaskKind.MAIN_INSPECTION:  # the inspector-assigned milestone
+        await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return task
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from permissions import rules, scopes
 from permissions.principal import Principal
 from permissions.sharing import identity_key, sharing_key
-from resolvers.auth import api_key_principal, grant_principal, user_principal
+from resolvers.auth import api_key_principal, grant_principal, grant_select, user_principal
 from resolvers.loaders import Loaders
 from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, FeedEntry, User
 from server.errors import forbidden
@@ -139,19 +139,7 @@ async def _fresh_principals(
         for row in await conn.execute(stmt):
             fresh[("user", row.id)] = user_principal(row, row.id)
     if by_kind["grant"]:
-        stmt = (
-            select(
-                CustomerAccessGrant.id,
-                CustomerAccessGrant.case_id,
-                CustomerAccessGrant.contact_id,
-                Case.insurer_id,
-            )  # fmt: skip
-            .join(Case, Case.id == CustomerAccessGrant.case_id)
-            .where(
-                CustomerAccessGrant.id.in_(by_kind["grant"]),
-                CustomerAccessGrant.revoked_at.is_(None),
-            )
-        )
+        stmt = grant_select().where(CustomerAccessGrant.id.in_(by_kind["grant"]))
         for row in await conn.execute(stmt):
             fresh[("grant", row.id)] = grant_principal(row, row.id)
     if by_kind["key"]:

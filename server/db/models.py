@@ -106,6 +106,8 @@ class Company(Base):
     org_number: Mapped[str | None] = mapped_column(String(40))
     # Insurer-only portal settings.
     default_budget_approval_limit: Mapped[Decimal | None] = mapped_column(Money)
+    # The company's default logo (the customer page uses it unless its settings name another).
+    logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = _created()
 
 
@@ -185,6 +187,9 @@ class Case(Base):
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime] = _created()
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the customer sends a message or uploads a file, cleared by "mark all as
+    # read": the dashboard's "cases with customer uploads or messages".
+    customer_activity_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CaseContact(Base):
@@ -243,6 +248,8 @@ class Document(Base):
     uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
     shared_with_customer: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # A person shared or unshared it: automatic sharing never overrides that choice.
+    sharing_set_by_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[dt.datetime] = _created()
 
 
@@ -324,6 +331,8 @@ class CustomerAccessGrant(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     login_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # When the link went out to the contact by email or SMS (null: handed over by staff).
+    link_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKey(Base):
@@ -352,3 +361,77 @@ class CaseNumberCounter(Base):
     insurer_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_serial: Mapped[int] = mapped_column(Integer)
+
+
+class CustomerPageSettings(Base):
+    """The insurer's customer-page configuration (see permissions.customer_page for the
+    fields and their defaults). Stored as JSON: one validated model reads it, and a case
+    override holds any subset of the same keys."""
+
+    __tablename__ = "customer_page_settings"
+
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    updated_at: Mapped[dt.datetime] = _created()
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseCustomerPageOverride(Base):
+    """ "Sending customer access" on one case: the settings it changes for that case only."""
+
+    __tablename__ = "case_customer_page_overrides"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    insurer_id: Mapped[int] = _insurer()
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    updated_at: Mapped[dt.datetime] = _created()
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class OneTimeCode(Base):
+    """An SMS security code for signing in to the customer page: stored hashed, expires,
+    and allows a few attempts."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_access_grants.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("case_contacts.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _created()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """An email or SMS to send, written in the transaction that caused it and delivered
+    after the commit by the notification dispatcher (at least once, retried on failure)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index(
+            "ix_notifications_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")
+        ),
+    )
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # "email" or "sms"
+    kind: Mapped[str] = mapped_column(String(48))  # what it is about, e.g. "customer_link"
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
+    next_attempt_at: Mapped[dt.datetime] = _created()
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

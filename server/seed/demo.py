@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
-from resolvers.auth import hash_password, sha256_hex
+from resolvers.auth import grant_principal, grant_select, hash_password, sha256_hex
 from resolvers.services import access, cases, communication, documents, feed, tasks
 from resolvers.services.cases import CaseData, ContactData
 from resolvers.services.outbox import Outbox
@@ -252,7 +252,7 @@ class CasePlay:
     token: str | None  # a printed demo link token for the policyholder, if any
     case: Case = field(init=False)
     report: Document = field(init=False)  # the inspection report
-    customer: Principal = field(init=False)
+    grant_id: int = field(init=False)
     tasks: dict[str, Task] = field(default_factory=dict)
 
     @property
@@ -346,7 +346,8 @@ class CasePlay:
 
     async def hear(self, body: str, attachment_ids: list[int] | None = None) -> None:
         send = communication.send_message
-        await self.on_case(send, self.customer, body=body, attachment_ids=attachment_ids or [])
+        customer = await self.as_customer()
+        await self.on_case(send, customer, body=body, attachment_ids=attachment_ids or [])
 
     async def upload(
         self, by: User | Principal, kind: DocumentType, name: str, data: bytes, task: str = ""
@@ -382,10 +383,15 @@ class CasePlay:
                 session=session, actor=principal_of(self.handler), case_id=case.id,
                 contact_id=contact.id,
             )  # fmt: skip
-        self.customer = Principal(
-            role=Role.CUSTOMER, insurer_id=case.insurer_id, case_id=case.id,
-            contact_id=contact.id, grant_id=grant.id,
-        )  # fmt: skip
+        self.grant_id = grant.id
+
+    async def as_customer(self) -> Principal:
+        """The customer as the server would see them now (their view follows milestones)."""
+        stmt = grant_select().where(CustomerAccessGrant.id == self.grant_id)
+        row = (await self.seeder.session.execute(stmt)).one()
+        principal = grant_principal(row, self.grant_id)
+        assert principal is not None, "the demo customer's case is on their page"
+        return principal
 
     async def assign_inspector(self) -> None:
         inspector = await self.assign("main", self.crew(0))
@@ -442,7 +448,8 @@ class CasePlay:
             await self.tell("We need photos of the damaged floor before we can decide.")
             photo = tiny_png(((120 + self.n * 5) % 256, 90, 60))
             kind = DocumentType.CUSTOMER_UPLOAD
-            document = await self.upload(self.customer, kind, "photo-of-the-floor.png", photo)
+            customer = await self.as_customer()
+            document = await self.upload(customer, kind, "photo-of-the-floor.png", photo)
             await self.hear("Here is a photo of the floor.", attachment_ids=[document.id])
         else:
             await self.tell("Good news: the damage is covered. Now we plan the repairs.", by=ech)
