@@ -233,3 +233,34 @@ def auto_share_due(settings: CustomerPageSettings, milestones: frozenset[Milesto
     if settings.auto_share_settlement_report in milestones:
         due.add("customer_settlement_report")
     return due
+
+
+_TASK = ("taskId", "kind", "title")
+# The payload keys a customer may read, per customer-facing event. What the guide hides
+# is simply absent: the decision's outcome, closing comments, the reason for reopening.
+CUSTOMER_DETAIL_KEYS: dict[FeedEventType, tuple[str, ...]] = {
+    FeedEventType.CALL_HISTORY: ("successful", "durationSeconds", "number", "callerName"),
+    FeedEventType.INSPECTOR_ASSIGNED: ("taskId", "userName"),
+    FeedEventType.MAIN_INSPECTION_STARTED: _TASK,
+    FeedEventType.MAIN_INSPECTION_COMPLETED: _TASK,
+    FeedEventType.COMPENSATION_DECISION: (),
+    FeedEventType.TASK_STARTED_OR_ENDED: (*_TASK, "status"),
+    FeedEventType.CASE_CLOSED: (),
+    FeedEventType.MAIN_INSPECTION_OFFICE_CHANGED: ("taskId", "officeName"),
+    FeedEventType.NEW_TASKS_ADDED: _TASK,
+    FeedEventType.REPAIR_TASK_RESPONSIBLE_CHANGED: ("taskId", "userName"),
+    FeedEventType.REPAIR_TASK_OFFICE_CHANGED: ("taskId", "officeName"),
+    FeedEventType.CASE_REOPENED: (),
+    FeedEventType.PROJECT_MANAGER_CHANGED: ("taskId", "userName"),
+    FeedEventType.PROJECT_MANAGEMENT_OFFICE_CHANGED: ("taskId", "officeName"),
+    FeedEventType.CUSTOMER_MEETING_TIME_CHANGED: ("taskId", "at"),
+    FeedEventType.REPAIR_TASK_SCHEDULE_CHANGED: ("taskId", "start", "end"),
+    FeedEventType.COMMUNICATION_TO_CUSTOMER: ("messageId",),
+    FeedEventType.DOCUMENT_SHARED: ("documentId", "title"),
+    FeedEventType.DOCUMENT_SHARING_REVOKED: ("documentId", "title"),
+}
+
+
+def customer_details(type: FeedEventType, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a feed entry's payload a customer may read (nothing of other types)."""
+    return {key: payload[key] for key in CUSTOMER_DETAIL_KEYS.get(type, ()) if key in payload}

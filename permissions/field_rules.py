@@ -25,8 +25,9 @@ async def _task_budget(principal: Principal, source: Any, info: Any) -> bool:
 
 CASE_BUDGET = FieldRule(
     "caseBudget",
-    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
-    "staff, the case's external case handler, and insurer API keys with budgets:read.",
+    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.CUSTOMER, A.INTEGRATION],
+    "staff, the case's external case handler, insurer API keys with budgets:read, and the "
+    "customer once the customer page's `showBudget` milestone is reached.",
     lambda principal, source, info: rules.can_see_case_budget(principal, source.row),
 )
 
@@ -40,8 +41,9 @@ TASK_BUDGET = AsyncFieldRule(
 CASE_MESSAGES = FieldRule(
     "customerChat",
     [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.CUSTOMER, A.INTEGRATION],
-    "staff, the case's external case handler, the case's customer, and insurer API keys "
-    "with messages:read; other partner users do not read the customer chat.",
+    "staff, the case's external case handler, insurer API keys with messages:read, and "
+    "the case's customer once the customer page's `showCommunication` milestone is reached; "
+    "other partner users do not read the customer chat.",
     lambda principal, source, info: rules.can_read_messages(principal, source.row),
 )
 
@@ -57,4 +59,47 @@ NOT_FOR_CUSTOMERS = FieldRule(
     [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
     "everyone working on the case; not customers.",
     _not_customer,
+)
+
+EVERYONE_ON_CASE = [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.CUSTOMER, A.INTEGRATION]
+
+CASE_FEED = FieldRule(
+    "caseFeed",
+    EVERYONE_ON_CASE,
+    "everyone who sees the case; the customer once the customer page's `showFeed` milestone "
+    "is reached, and then only the event types of its `feedFilter`.",
+    lambda principal, source, info: rules.can_see_feed(principal),
+)
+
+CASE_DOCUMENTS = FieldRule(
+    "caseDocuments",
+    EVERYONE_ON_CASE,
+    "everyone who sees the case (partners: their tasks' and the case's general documents); "
+    "the customer once the customer page's `showDocuments` milestone is reached, and then "
+    "only documents shared with them.",
+    lambda principal, source, info: rules.can_see_documents(principal),
+)
+
+PROJECT_PLAN = FieldRule(
+    "projectPlan",
+    EVERYONE_ON_CASE,
+    "everyone who sees the case; the customer once the customer page's `showProjectPlan` "
+    "milestone is reached.",
+    lambda principal, source, info: rules.can_see_tasks(principal),
+)
+
+CASE_HANDLER = FieldRule(
+    "caseHandler",
+    EVERYONE_ON_CASE,
+    "everyone who sees the case; the customer only when the customer page shows the case "
+    "handler's name (`showCaseHandlerName`).",
+    lambda principal, source, info: rules.can_see_case_handler(principal),
+)
+
+PARTNER_CONTACT = FieldRule(
+    "partnerContact",
+    EVERYONE_ON_CASE,
+    "everyone who sees the case; the customer only when the customer page shows partner "
+    "contact information (`showPartnerContact`).",
+    lambda principal, source, info: rules.can_see_partner_contact(principal),
 )

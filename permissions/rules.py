@@ -20,10 +20,17 @@ def is_external_case_handler(principal: Principal, case: Any) -> bool:
     )
 
 
+def is_customer_of(principal: Principal, case: Any) -> bool:
+    return principal.role is Role.CUSTOMER and principal.case_id == case.id
+
+
 def can_see_case_budget(principal: Principal, case: Any) -> bool:
-    """Staff, the case's external case handler, and insurer keys with budgets:read."""
+    """Staff, the case's external case handler, insurer keys with budgets:read, and the
+    customer once the page's budget milestone is reached."""
     if principal.acts_as_insurer:
         return principal.has_scope(Scope.BUDGETS_READ)
+    if principal.role is Role.CUSTOMER:
+        return is_customer_of(principal, case) and principal.view.budget
     return is_external_case_handler(principal, case)
 
 
@@ -35,13 +42,45 @@ def can_see_task_budget(principal: Principal, task: Any, case: Any) -> bool:
 
 
 def can_read_messages(principal: Principal, case: Any) -> bool:
-    """The customer chat: staff, the external case handler, the customer of the case, and
-    insurer keys with messages:read. Partners without the handler role do not read it."""
+    """The customer chat: staff, the external case handler, the customer of the case once
+    the communication page is shown, and insurer keys with messages:read. Partners without
+    the handler role do not read it."""
     if principal.acts_as_insurer:
         return principal.has_scope(Scope.MESSAGES_READ)
     if principal.role is Role.CUSTOMER:
-        return principal.case_id == case.id
+        return is_customer_of(principal, case) and principal.view.communication
     return is_external_case_handler(principal, case)
+
+
+# What a customer sees of their case follows the page configuration at its milestone;
+# everyone else who sees the case sees these parts of it.
+
+
+def can_see_feed(principal: Principal) -> bool:
+    """The news feed: customers once the page shows it (and only its filter's types)."""
+    return principal.role is not Role.CUSTOMER or principal.view.feed
+
+
+def can_see_documents(principal: Principal) -> bool:
+    """The document list: customers once the documents page is shown (shared ones only)."""
+    return principal.role is not Role.CUSTOMER or principal.view.documents
+
+
+def can_see_tasks(principal: Principal) -> bool:
+    """Tasks with their descriptions and partners: customers once the project plan page
+    is shown."""
+    return principal.role is not Role.CUSTOMER or principal.view.project_plan
+
+
+def can_see_case_handler(principal: Principal) -> bool:
+    """The case handler: customers only when the page shows the case handler's name."""
+    return principal.role is not Role.CUSTOMER or principal.view.case_handler_name
+
+
+def can_see_partner_contact(principal: Principal) -> bool:
+    """The external case handler and their office: customers only when the page shows
+    partner contact information."""
+    return principal.role is not Role.CUSTOMER or principal.view.partner_contact
 
 
 def can_read_internal(principal: Principal) -> bool:

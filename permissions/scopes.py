@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from permissions.principal import Principal, Role, Scope
 from server.db.enums import CUSTOMER_FILTERABLE_EVENTS
-from server.db.models import Case, Document, FeedEntry, Office, Task, User
+from server.db.models import Case, Document, FeedEntry, Message, Office, Task, User
 
 
 def _partner_offices(principal: Principal) -> Any:
@@ -57,6 +57,8 @@ def visible_documents(principal: Principal) -> ColumnElement[bool]:
     if principal.acts_as_insurer:
         return Document.insurer_id == principal.insurer_id
     if principal.role is Role.CUSTOMER:
+        if not principal.view.documents:
+            return false()
         return and_(Document.case_id == principal.case_id, Document.shared_with_customer)
     offices = _partner_offices(principal)
     own_task = Document.task_id.in_(select(Task.id).where(Task.office_id.in_(offices)))
@@ -67,10 +69,19 @@ def visible_documents(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def visible_tasks(principal: Principal) -> ColumnElement[bool]:
+    """Tasks within visible cases; customers once their page shows the project plan."""
+    if principal.role is Role.CUSTOMER and not principal.view.project_plan:
+        return false()
+    return true()
+
+
 def visible_feed(principal: Principal) -> ColumnElement[bool]:
-    """Feed entries: customers see only the customer-facing event types."""
+    """Feed entries: customers see the customer-facing event types their page's feed
+    filter selects, once the feed is shown (no types until then)."""
     if principal.role is Role.CUSTOMER:
-        return FeedEntry.type.in_(CUSTOMER_FILTERABLE_EVENTS)
+        types = principal.view.feed_types & CUSTOMER_FILTERABLE_EVENTS  # never an internal one
+        return FeedEntry.type.in_(sorted(types)) if types else false()
     return true()
 
 
@@ -81,17 +92,25 @@ def visible_users(principal: Principal) -> ColumnElement[bool]:
     if principal.acts_as_insurer:
         return portal
     if principal.role is Role.CUSTOMER:
-        on_case = select(Case.case_handler_id, Case.external_case_handler_id).where(
-            Case.id == principal.case_id
-        )
-        responsible = select(Task.responsible_id).where(Task.case_id == principal.case_id)
-        people = on_case.subquery()
-        return and_(
-            portal,
-            or_(
-                User.id.in_(select(people.c.case_handler_id)),
-                User.id.in_(select(people.c.external_case_handler_id)),
-                User.id.in_(responsible),
-            ),
-        )
+        return and_(portal, or_(false(), *_customer_people(principal)))
     return and_(portal, User.company_id.in_([principal.insurer_id, principal.company_id]))
+
+
+def _customer_people(principal: Principal) -> list[ColumnElement[bool]]:
+    """Whom a customer's page names: the case handler (when the page shows the name),
+    the external case handler (partner contact information), the people responsible for
+    tasks (project plan, schedule tile or partner contact information), and the insurer's
+    people who wrote to them (communication page)."""
+    view, case_id = principal.view, principal.case_id
+    people: list[ColumnElement[bool]] = []
+    if view.case_handler_name:
+        people.append(User.id.in_(select(Case.case_handler_id).where(Case.id == case_id)))
+    if view.partner_contact:
+        ech = select(Case.external_case_handler_id).where(Case.id == case_id)
+        people.append(User.id.in_(ech))
+    if view.project_plan or view.schedule or view.partner_contact:
+        people.append(User.id.in_(select(Task.responsible_id).where(Task.case_id == case_id)))
+    if view.communication:
+        authors = select(Message.author_user_id).where(Message.case_id == case_id)
+        people.append(User.id.in_(authors))
+    return people

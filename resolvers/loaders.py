@@ -94,7 +94,11 @@ class Loaders:
 
     @property
     def task_by_id(self) -> DataLoader[int, Any]:
-        return self._by_id("task", Task, lambda: self._in_visible_case(Task))
+        return self._by_id(
+            "task",
+            Task,
+            lambda: self._in_visible_case(Task) & scopes.visible_tasks(self._who()),
+        )
 
     @property
     def document_by_id(self) -> DataLoader[int, Any]:

@@ -128,6 +128,8 @@ class TypeCompiler(Builder):
             "type": lambda s: sql.enum("feed_entries.type"),
             "createdAt": lambda s: sql.datetime("feed_entries.created_at"),
             "payload": lambda s: self.guarded(self.internal_rule(), "feed_entries.payload"),
+            # Customers never take this path; for everyone else details are the payload.
+            "details": lambda s: "feed_entries.payload",
             "cursor": lambda s: sql.cursor("feed_entries.id"),
             "actor": lambda s: self.user(s, "feed_entries.actor_user_id"),
         }

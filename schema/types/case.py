@@ -8,7 +8,17 @@ from typing import Any
 
 import strawberry
 
-from permissions.field_rules import CASE_BUDGET, CASE_MESSAGES, INTERNAL_COMMENTS, NOT_FOR_CUSTOMERS
+from permissions.field_rules import (
+    CASE_BUDGET,
+    CASE_DOCUMENTS,
+    CASE_FEED,
+    CASE_HANDLER,
+    CASE_MESSAGES,
+    INTERNAL_COMMENTS,
+    NOT_FOR_CUSTOMERS,
+    PARTNER_CONTACT,
+    PROJECT_PLAN,
+)
 from permissions.fields import guarded
 from resolvers.pagination import PageArgs, encode_cursor
 from schema.connections import Connection, make_connection
@@ -91,15 +101,15 @@ class Case(Node):
             closed_at=row.closed_at,
         )
 
-    @strawberry.field(description="The insurer's case handler.")
+    @guarded(CASE_HANDLER, "The insurer's case handler.")
     async def case_handler(self, info: strawberry.Info) -> User | None:
         return await load_one(info, "user_by_id", self.row.case_handler_id, User)
 
-    @strawberry.field(description="The partner user acting as external case handler, if any.")
+    @guarded(PARTNER_CONTACT, "The partner user acting as external case handler, if any.")
     async def external_case_handler(self, info: strawberry.Info) -> User | None:
         return await load_one(info, "user_by_id", self.row.external_case_handler_id, User)
 
-    @strawberry.field(description="The office holding the external case handler role, if any.")
+    @guarded(PARTNER_CONTACT, "The office holding the external case handler role, if any.")
     async def external_case_handler_office(self, info: strawberry.Info) -> Office | None:
         office_id = self.row.external_case_handler_office_id
         return await load_one(info, "office_by_id", office_id, Office)
@@ -109,15 +119,12 @@ class Case(Node):
         rows = await info.context.loaders.contacts_by_case.load(self.row.id)
         return [CaseContact.from_row(row) for row in rows]
 
-    @strawberry.field(description="All tasks of the case, oldest first (a case has a handful).")
+    @guarded(PROJECT_PLAN, "All tasks of the case, oldest first (a case has a handful).")
     async def tasks(self, info: strawberry.Info) -> list[Task]:
         rows = await info.context.loaders.tasks_by_case.load(self.row.id)
         return [Task.from_row(row) for row in rows]
 
-    @strawberry.field(
-        description="Documents the viewer may see: customers see shared ones, partner users "
-        "their tasks' and the case's general documents. " + PAGE_ARGS_HELP
-    )
+    @guarded(CASE_DOCUMENTS, "Documents the viewer may see. " + PAGE_ARGS_HELP)
     async def documents(
         self,
         info: strawberry.Info,
@@ -129,10 +136,7 @@ class Case(Node):
         page = (first, after, last, before)
         return await child_connection(info, "documents", Document, self.row.id, page)
 
-    @strawberry.field(
-        description="The news feed. Customers see only customer-facing event types. "
-        + PAGE_ARGS_HELP
-    )
+    @guarded(CASE_FEED, "The news feed. " + PAGE_ARGS_HELP)
     async def feed(
         self,
         info: strawberry.Info,

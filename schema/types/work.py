@@ -9,8 +9,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from permissions.customer_page import customer_details
 from permissions.field_rules import NOT_FOR_CUSTOMERS, TASK_BUDGET
 from permissions.fields import guarded
+from permissions.principal import Role
 from resolvers.pagination import encode_cursor
 from schema.enums import DocumentType, FeedEventType, MessageDirection, TaskKind, TaskStatus
 from schema.node import Node, encode_global_id
@@ -117,6 +119,16 @@ class FeedEntry(Node):
     @strawberry.field(description="Cursor of this entry, for `after:` in feed subscriptions.")
     def cursor(self) -> str:
         return encode_cursor(str(self.row.id))
+
+    @strawberry.field(
+        description="The event's details as the viewer may read them: for staff, partners "
+        "and API keys the whole `payload`; for customers only what the customer page shows "
+        "(never a decision's outcome, closing comments or a reopening reason)."
+    )
+    def details(self, info: strawberry.Info) -> JSON:
+        if info.context.require_principal().role is Role.CUSTOMER:
+            return customer_details(FeedEventType(self.row.type), self.row.payload)
+        return self.row.payload  # type: ignore[no-any-return]
 
     @strawberry.field(description="The user who caused the event, if a staff or partner user.")
     async def actor(self, info: strawberry.Info) -> User | None:

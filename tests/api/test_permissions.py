@@ -282,7 +282,7 @@ async def test_schema_shows_field_rules_in_sdl_and_introspection(client, world):
     from schema.root import build_schema
 
     sdl = str(build_schema())
-    assert "@visibleTo(roles: [STAFF, EXTERNAL_CASE_HANDLER, INTEGRATION]" in sdl
+    assert "@visibleTo(roles: [STAFF, EXTERNAL_CASE_HANDLER, CUSTOMER, INTEGRATION]" in sdl
     query = """{ __type(name: "Case") { fields { name description } } }"""
     result = await gql(client, query, token=world.portal.tokens["partner"])
     fields = {f["name"]: f["description"] for f in result["data"]["__type"]["fields"]}
