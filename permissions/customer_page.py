@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.db.enums import CUSTOMER_FILTERABLE_EVENTS, ContactRole, FeedEventType
 
@@ -107,11 +107,12 @@ class CustomerPageSettings(BaseModel):
             raise ValueError(f"not customer-facing event types: {names}")
         return value
 
-    @model_validator(mode="after")
-    def _mobile_needs_name(self) -> CustomerPageSettings:
+    def contradictions(self) -> list[tuple[str, str]]:
+        """Combinations the page cannot show, as (setting, why). Checked when settings are
+        saved; a view never depends on them (the mobile is shown only with the name)."""
         if self.show_case_handler_mobile and not self.show_case_handler_name:
-            raise ValueError("showCaseHandlerMobile needs showCaseHandlerName")
-        return self
+            return [("showCaseHandlerMobile", "the mobile is only shown with the name")]
+        return []
 
 
 DEFAULT_SETTINGS = CustomerPageSettings()
@@ -123,14 +124,17 @@ def effective_settings(
     """The insurer's stored settings with a case's override applied on top.
 
     Both are stored as partial JSON (only what was set), so a default that changes later
-    applies to every portal that never chose otherwise. Branding merges key by key.
+    applies to every portal that never chose otherwise. Branding merges key by key. Keys
+    this version does not know (a setting since removed) are ignored.
     """
-    merged: dict[str, Any] = dict(insurer or {})
-    for key, value in (override or {}).items():
-        if key == "branding" and isinstance(value, Mapping):
-            merged["branding"] = {**merged.get("branding", {}), **value}
-        else:
-            merged[key] = value
+    merged: dict[str, Any] = {}
+    for layer in (insurer or {}, override or {}):
+        for key, value in layer.items():
+            if key == "branding" and isinstance(value, Mapping):
+                known = {k: v for k, v in value.items() if k in Branding.model_fields}
+                merged["branding"] = {**merged.get("branding", {}), **known}
+            elif key in CustomerPageSettings.model_fields:
+                merged[key] = value
     return CustomerPageSettings.model_validate(merged)
 
 

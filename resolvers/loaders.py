@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from permissions import scopes
 from permissions.principal import Principal
 from resolvers.pagination import Page, PageArgs, pages_by_parent
+from resolvers.services import customer_page
 from server.db.models import (
     Case,
     CaseContact,
@@ -127,6 +128,17 @@ class Loaders:
     def message_by_id(self) -> DataLoader[int, Any]:
         """Messages in visible cases; the chat rule is checked against the case by the caller."""
         return self._by_id("message", Message, lambda: self._in_visible_case(Message))
+
+    @property
+    def page_state_by_case(self) -> DataLoader[int, Any]:
+        """The customer-page state (settings, milestones) of cases the caller already has."""
+
+        async def batch(ids: Sequence[int]) -> list[Any]:
+            async with self.engine.connect() as conn:
+                found = await customer_page.page_states(conn, list(ids))
+            return [found.get(i) for i in ids]
+
+        return self._loader("page_state", lambda: batch)
 
     @property
     def comment_by_id(self) -> DataLoader[int, Any]:

@@ -11,14 +11,19 @@ import strawberry
 
 from permissions.principal import Role
 from resolvers.nodes import load_row
+from permissions.customer_page import effective_settings
 from resolvers.queries.case_list import CaseFilter, CaseOrderField, list_cases
+from resolvers.queries.customer_page import load_customer_page
+from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, DamageType
 from schema.node import Node, decode_global_id, decode_typed_id
 from schema.types.case import Case
+from schema.types.customer_page import CustomerPage
+from schema.types.customer_page_settings import CustomerPageSettings
 from schema.types.people import CaseContact, Company, Office, User
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
-from server.errors import bad_input, not_found
+from server.errors import bad_input, forbidden, not_found
 
 NODE_TYPES: dict[str, Any] = {
     cls.__name__: cls
@@ -133,6 +138,29 @@ class Query:
     def viewer(self, info: strawberry.Info) -> Viewer:
         principal = info.context.require_principal()
         return Viewer(principal=principal, role=principal.role)
+
+    @strawberry.field(
+        description="The signed-in customer's page: everything the customer app shows, in "
+        "one request, as the configuration allows at the case's milestones. Customers only; "
+        "others get FORBIDDEN."
+    )
+    async def customer_page(self, info: strawberry.Info) -> CustomerPage:
+        principal = info.context.require_principal()
+        if principal.role is not Role.CUSTOMER:
+            raise forbidden("customerPage is the customer's own view; staff read `Case`.")
+        return CustomerPage.of(await load_customer_page(info.context.engine, principal))
+
+    @strawberry.field(
+        description="Your portal's customer page configuration (staff and the insurer's API "
+        "keys); each case may override it (`Case.customerPageConfig`)."
+    )
+    async def customer_page_settings(self, info: strawberry.Info) -> CustomerPageSettings:
+        principal = info.context.require_principal()
+        if not principal.acts_as_insurer:
+            raise forbidden("Only the insurer's staff read the customer page configuration.")
+        async with info.context.engine.connect() as conn:
+            stored = await insurer_settings(conn, principal.insurer_id)
+        return CustomerPageSettings.of(effective_settings(stored, None))
 
     @strawberry.field(description="Any object by its global id; NOT_FOUND when absent or unseen.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node:

@@ -13,6 +13,7 @@ from schema.mutations import (
     case,
     communication,
     customer_access,
+    customer_page_settings,
     document,
     task,
 )
@@ -46,6 +47,17 @@ class Mutation:
     customer_access_grant: customer_access.CustomerAccessPayload = _m(
         customer_access.customer_access_grant,
         "Give a contact access to the customer page; returns the link token once.",
+    )
+    customer_page_settings_update: customer_page_settings.CustomerPageSettingsPayload = _m(
+        customer_page_settings.customer_page_settings_update,
+        "Change the portal's customer page configuration (company admins, authority level "
+        "6); omitted settings keep their value.",
+    )
+    case_customer_page_override: customer_page_settings.CustomerPageSettingsPayload = _m(
+        customer_page_settings.case_customer_page_override,
+        "Override customer page settings for one case (\"Sending customer access\"); `reset` "
+        "makes settings follow the portal's again. Reports or links due at the case's "
+        "milestones under the new settings go out at once.",
     )
     api_key_create: api_key.ApiKeyCreatePayload = _m(
         api_key.api_key_create, "Create an API key for an integration client (admins only)."

@@ -41,13 +41,20 @@ def _inspector_assigned() -> ColumnElement[bool]:
     )
 
 
+def settings_columns() -> list[Any]:
+    """The stored settings of the case's portal and its override; join with `join_settings`."""
+    return [
+        SettingsRow.settings.label("page_settings"),
+        CaseCustomerPageOverride.settings.label("page_override"),
+    ]
+
+
 def state_columns() -> list[Any]:
     """Columns of a statement over `cases` that describe its customer page; join with
     `join_settings`. Labels: page_settings, page_override, inspector_assigned,
     compensation_decision, closed_at."""
     return [
-        SettingsRow.settings.label("page_settings"),
-        CaseCustomerPageOverride.settings.label("page_override"),
+        *settings_columns(),
         _inspector_assigned().label("inspector_assigned"),
         Case.compensation_decision.label("compensation_decision"),
         Case.closed_at.label("closed_at"),
@@ -68,6 +75,7 @@ class PageState:
     settings: CustomerPageSettings
     milestones: frozenset[Milestone]
     closed_at: dt.datetime | None
+    override: dict[str, Any] | None = None  # what the case itself sets, as stored
 
     @classmethod
     def from_row(cls, row: Any) -> PageState:
@@ -76,7 +84,7 @@ class PageState:
             inspector_assigned=bool(row.inspector_assigned),
             positive_decision=row.compensation_decision == CompensationDecision.ACCEPTED,
         )
-        return cls(settings, milestones, row.closed_at)
+        return cls(settings, milestones, row.closed_at, row.page_override)
 
     def view(self) -> CustomerView:
         return CustomerView.of(self.settings, self.milestones)
@@ -90,6 +98,16 @@ async def page_state(db: AsyncSession | AsyncConnection, case_id: int) -> PageSt
     stmt = join_settings(select(*state_columns()).select_from(Case)).where(Case.id == case_id)
     row = (await db.execute(stmt)).one()
     return PageState.from_row(row)
+
+
+async def page_states(
+    db: AsyncSession | AsyncConnection, case_ids: list[int]
+) -> dict[int, PageState]:
+    """The customer-page state of several cases in one statement (for loaders)."""
+    stmt = join_settings(select(Case.id, *state_columns()).select_from(Case)).where(
+        Case.id.in_(case_ids)
+    )
+    return {row.id: PageState.from_row(row) for row in await db.execute(stmt)}
 
 
 async def insurer_settings(db: AsyncSession | AsyncConnection, insurer_id: int) -> dict[str, Any]:

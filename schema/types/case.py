@@ -24,6 +24,12 @@ from resolvers.pagination import PageArgs, encode_cursor
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, CompensationDecision, DamageType
 from schema.node import Node, encode_global_id
+from schema.types.customer_page_settings import (
+    CaseCustomerPageConfig,
+    CustomerPageSetting,
+    CustomerPageSettings,
+    Milestone,
+)
 from schema.types.loading import load_one
 from schema.types.people import CaseContact, Office, User
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
@@ -163,6 +169,20 @@ class Case(Node):
     @guarded(CASE_MESSAGES, "Customer messages nobody on the insurer's side has read yet.")
     async def unread_message_count(self, info: strawberry.Info) -> int:
         return await info.context.loaders.unread_messages_count.load(self.row.id)
+
+    @guarded(
+        NOT_FOR_CUSTOMERS,
+        "The case's customer page: effective settings, what this case overrides, and the "
+        "milestones reached.",
+    )
+    async def customer_page_config(self, info: strawberry.Info) -> CaseCustomerPageConfig:
+        state = await info.context.loaders.page_state_by_case.load(self.row.id)
+        override = (state.override or {}).keys()
+        return CaseCustomerPageConfig(
+            settings=CustomerPageSettings.of(state.settings),
+            overridden=[CustomerPageSetting(name) for name in sorted(override)],
+            milestones=sorted(state.milestones, key=list(Milestone).index),
+        )
 
     @guarded(INTERNAL_COMMENTS, "Internal comments. " + PAGE_ARGS_HELP)
     async def comments(
