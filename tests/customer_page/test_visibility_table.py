@@ -30,7 +30,9 @@ PARTS = {
     "show_communication": ("messages { edges { node { body } } }", "communication", "customerChat"),
 }
 
-PAGE = "{ customerPage { milestones tabs { budget newsFeed documents projectPlan communication } } }"
+PAGE = (
+    "{ customerPage { milestones tabs { budget newsFeed documents projectPlan communication } } }"
+)
 CASE = "query Case($id: ID!) { case(id: $id) { number %s } }"
 
 TABLE = list(itertools.product(PARTS, MILESTONES, STATES))
