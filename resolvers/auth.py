@@ -21,8 +21,8 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.services import customer_page
@@ -248,22 +248,26 @@ async def authenticate_user(engine: AsyncEngine, email: str, password: str) -> A
     return user if verify_password(user.password_hash, password) else None
 
 
-async def redeem_link_token(engine: AsyncEngine, token: str) -> Any | None:
-    """The live grant for a customer's link token, recording the sign-in."""
+async def live_grant_by_token(session: AsyncSession, token: str) -> CustomerAccessGrant | None:
+    """The live grant a customer's link token names, locked for this sign-in; None for
+    an unknown, malformed or revoked token alike (the caller answers all three the same)."""
+    if not token.startswith(LINK_TOKEN_PREFIX):
+        return None
     stmt = (
-        update(CustomerAccessGrant)
+        select(CustomerAccessGrant)
         .where(
             CustomerAccessGrant.token_hash == sha256_hex(token),
             CustomerAccessGrant.revoked_at.is_(None),
         )
-        .values(
-            last_login_at=dt.datetime.now(dt.UTC),
-            login_count=CustomerAccessGrant.login_count + 1,
-        )
-        .returning(*CustomerAccessGrant.__table__.c)
+        .with_for_update()
     )
-    async with engine.begin() as conn:
-        return (await conn.execute(stmt)).first()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def record_customer_login(grant: CustomerAccessGrant) -> None:
+    """Count a completed sign-in (the access list shows last login and how many)."""
+    grant.last_login_at = dt.datetime.now(dt.UTC)
+    grant.login_count = CustomerAccessGrant.login_count + 1
 
 
 _DUMMY_HASH = _hasher.hash("not a real password")

@@ -18,6 +18,7 @@ from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, DamageType
 from schema.node import Node, decode_global_id, decode_typed_id
+from schema.types.access import CaseCustomerAccess, customer_access
 from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
@@ -177,6 +178,12 @@ class Query:
             raise bad_input("At most 100 ids at a time.", "ids")
         # Concurrently, so the loaders batch them: one statement per type, not per id.
         return list(await asyncio.gather(*(_node(info, global_id, "ids") for global_id in ids)))
+
+    customer_access: CaseCustomerAccess = strawberry.field(
+        resolver=customer_access,
+        description="Who has access to a case's customer page (staff and the case's external "
+        "case handler).",
+    )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:

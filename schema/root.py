@@ -41,12 +41,18 @@ def _m(resolver, description: str):  # type: ignore[no-untyped-def]
 @strawberry.type(description="Everything that changes state. Each mutation is one transaction.")
 class Mutation:
     login: auth.LoginPayload = _m(auth.login, "Sign in with email and password.")
-    customer_login: auth.LoginPayload = _m(
-        auth.customer_login, "Sign in as a customer with the access token from their link."
+    customer_login: auth.CustomerLoginPayload = _m(
+        auth.customer_login,
+        "Sign in as a customer with the access token from their link (and the SMS code, "
+        "when the portal requires one).",
     )
     customer_access_grant: customer_access.CustomerAccessPayload = _m(
         customer_access.customer_access_grant,
         "Give a contact access to the customer page; returns the link token once.",
+    )
+    customer_access_revoke: customer_access.CustomerAccessRevokePayload = _m(
+        customer_access.customer_access_revoke,
+        "End a contact's access to the customer page at once (their open subscriptions end).",
     )
     customer_page_settings_update: customer_page_settings.CustomerPageSettingsPayload = _m(
         customer_page_settings.customer_page_settings_update,

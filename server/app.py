@@ -25,6 +25,8 @@ from server.body_limit import BodyLimit
 from server.db.engine import make_engine, make_session_factory
 from server.fast_path import CompiledFastPath
 from server.graphql_view import CasegraphGraphQL, authenticate
+from server.notify.dispatcher import Dispatcher, plain_dsn
+from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
 from server.settings import Settings
@@ -47,6 +49,7 @@ class Services:
     # The compiled SQL read path; None answers every query through the resolvers.
     reads: CompiledReads | None = None
     live: LiveEvents | None = None  # live subscriptions of this process (set in the lifespan)
+    notifier: Dispatcher | None = None  # sends queued emails and SMS (set in the lifespan)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -150,9 +153,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services.live = live
         await live.start()
         await hub.start()
+        # Its own small pool: background polls never take a request's connection (and
+        # never show up in a request's statement count).
+        notify_engine = make_engine(settings.database_url or "", pool_size=2)
+        notifier = Dispatcher(
+            notify_engine,
+            senders_from_settings(settings),
+            public_url=settings.public_url,
+            listen_dsn=plain_dsn(settings.database_url or ""),
+            poll_seconds=settings.notify_poll_seconds,
+        )
+        app.state.services.notifier = notifier
+        await notifier.start()
         try:
             yield
         finally:
+            await notifier.stop()
+            await notify_engine.dispose()
             await OPEN_SOCKETS.close_all()  # 1001 to sockets still open (if uvicorn has not)
             await hub.stop()
             await live.stop()

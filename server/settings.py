@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     compiled_reads: bool = Field(
         default=True, description="Answer queries by one SQL statement per root field."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this server: links are {public_url}/customer?token=…",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email notifications. Unset: logged only."
+    )
+    smtp_port: int = 587
+    smtp_from: str = "casegraph@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    notify_poll_seconds: float = Field(
+        default=1.0, description="How often the notification dispatcher looks for due rows."
     )
     compare_read_paths: bool = Field(
         default=False,

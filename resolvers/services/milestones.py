@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.customer_page import auto_share_due
 from permissions.principal import Principal
-from resolvers.services import customer_page, feed
+from resolvers.services import access, customer_page, feed
 from resolvers.services.outbox import Outbox
 from server.db.enums import DocumentType, FeedEventType
 from server.db.models import Case, Document
@@ -25,6 +25,7 @@ async def on_case_progress(
     """Apply the customer page's automatic steps the case's current milestones call for."""
     state = await customer_page.page_state(session, case.id)
     await _auto_share_reports(session, outbox, actor, case, state)
+    await access.send_due_links(session=session, case=case, state=state)
 
 
 async def _auto_share_reports(

@@ -2,15 +2,23 @@
 
 A row here is sent after the commit by the dispatcher (server.notify), so a rolled-back
 mutation never notifies anyone and a sender outage delays messages instead of losing them.
+`enqueue` also raises a PostgreSQL NOTIFY, which the server delivers only at commit: every
+dispatcher (in any process) wakes at once instead of at its next poll.
 """
 
 from __future__ import annotations
 
 import enum
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Notification
+
+WAKE_CHANNEL = "casegraph_notifications"
+# Links are stored relative to the public URL: whichever process sends the row knows it
+# (services run without settings), and a corrected PUBLIC_URL fixes rows still pending.
+PUBLIC_URL = "{{public_url}}"
 
 
 class Channel(enum.StrEnum):
@@ -41,4 +49,11 @@ async def enqueue(
     )
     session.add(notification)
     await session.flush()
+    # Delivered at commit (and only then); several in one transaction fold into one.
+    await session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))
     return notification
+
+
+def render(body: str, public_url: str) -> str:
+    """The text to send: the stored body with the public URL filled in."""
+    return body.replace(PUBLIC_URL, public_url.rstrip("/"))

@@ -1,0 +1,175 @@
+"""The notification dispatcher: delivers queued `notifications` rows after their commit.
+
+Each server process runs one. A dispatcher claims due rows with `FOR UPDATE SKIP LOCKED`
+and, in the same short statement, leases them (pushes `next_attempt_at` past the time a
+send may take), then sends outside any transaction. So several processes never send a
+row twice, no transaction stays open during network I/O, and a row whose process died
+mid-send is simply due again when its lease runs out (delivery is at least once).
+
+A failed send is retried with exponential backoff until `max_attempts`; the row keeps
+its `last_error`. It wakes on the PostgreSQL NOTIFY that `enqueue` raises at commit, and
+polls every `poll_seconds` besides (a lost LISTEN connection only slows it down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.services.notifications import WAKE_CHANNEL, render
+from server.notify.senders import Outgoing, Senders
+
+log = logging.getLogger(__name__)
+
+_CLAIM = text(
+    """
+    UPDATE notifications AS n
+    SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => :lease)
+    FROM (
+        SELECT id FROM notifications
+        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < :max_attempts
+        ORDER BY next_attempt_at, id
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    ) AS due
+    WHERE n.id = due.id
+    RETURNING n.id, n.channel, n.kind, n.recipient, n.subject, n.body, n.attempts
+    """
+)
+_SENT = text("UPDATE notifications SET sent_at = now(), last_error = NULL WHERE id = :id")
+_FAILED = text(
+    "UPDATE notifications SET last_error = :error,"
+    " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
+)
+
+
+def exponential_backoff(attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: 30 s, 1 min, 2 min, …
+    at most an hour."""
+    return float(min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        senders: Senders,
+        *,
+        public_url: str,
+        listen_dsn: str | None = None,
+        poll_seconds: float = 1.0,
+        batch_size: int = 20,
+        lease_seconds: float = 300.0,
+        max_attempts: int = 10,
+        backoff: Callable[[int], float] = exponential_backoff,
+    ) -> None:
+        self.engine = engine
+        self.senders = senders
+        self.public_url = public_url
+        self.listen_dsn = listen_dsn
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: Any = None  # asyncpg connection holding LISTEN
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_listener()
+
+    def nudge(self) -> None:
+        """Look for due rows now (in-process; other processes hear the NOTIFY)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and send them; the number claimed."""
+        params = {
+            "lease": self.lease_seconds,
+            "max_attempts": self.max_attempts,
+            "batch": self.batch_size,
+        }
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(_CLAIM, params)).all()
+        await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    async def _deliver(self, row: Any) -> None:
+        message = Outgoing(
+            id=row.id,
+            channel=row.channel,
+            kind=row.kind,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=render(row.body, self.public_url),
+        )
+        try:
+            await self.senders.for_channel(message.channel).send(message)
+        except Exception as exc:  # any sender failure is retried, never fatal
+            delay = self.backoff(row.attempts)
+            log.warning(
+                "notification not sent",
+                extra={"notification": row.id, "attempts": row.attempts, "error": repr(exc)},
+            )
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            async with self.engine.begin() as conn:
+                await conn.execute(_FAILED, {"id": row.id, "error": error, "delay": delay})
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(_SENT, {"id": row.id})
+
+    async def _run(self) -> None:
+        while True:
+            await self._listen()
+            self._wake.clear()  # before claiming: a NOTIFY from now on is not lost
+            try:
+                claimed = await self.run_once()
+            except Exception:  # the database may be away for a moment: try again later
+                log.exception("notification dispatch failed")
+                claimed = 0
+            if claimed >= self.batch_size:
+                continue  # more may be due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection if there is none; failures fall back to polling."""
+        if self.listen_dsn is None or (self._listener and not self._listener.is_closed()):
+            return
+        try:
+            self._listener = await asyncpg.connect(self.listen_dsn)
+            await self._listener.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("notification LISTEN unavailable; polling", extra={"error": repr(exc)})
+            await self._close_listener()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(Exception):
+                await listener.close(timeout=2)
+
+
+def plain_dsn(database_url: str) -> str:
+    """asyncpg takes postgresql:// URLs only."""
+    for prefix in ("postgresql+asyncpg://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql://" + database_url[len(prefix) :]
+    return database_url
