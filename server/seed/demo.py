@@ -20,11 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.auth import grant_principal, grant_select, hash_password, sha256_hex
-from resolvers.services import access, cases, communication, documents, feed, tasks
+from resolvers.services import (
+    access,
+    cases,
+    communication,
+    customer_page_settings,
+    documents,
+    feed,
+    tasks,
+)
 from resolvers.services.cases import CaseData, ContactData
 from resolvers.services.outbox import Outbox
 from server.db.engine import make_engine, make_session_factory
 from server.db.enums import (
+    CUSTOMER_FILTERABLE_EVENTS,
     CompanyKind,
     ContactRole,
     DamageType,
@@ -168,6 +177,29 @@ def tiny_png(rgb: tuple[int, int, int], size: int = 24) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
+# Each portal's customer page, set as its admin would. Links stay manual: the demo
+# customers' known tokens are granted by the story itself.
+CUSTOMER_PAGES: dict[str, dict[str, Any]] = {
+    "nordlys": {
+        "branding": {"menu_background": "#0B3954", "headings": "#0B3954"},
+        "show_budget": "positive_decision",
+        "auto_share_inspection_report": "inspector_assigned",
+        "auto_share_settlement_report": "positive_decision",
+        "show_case_handler_mobile": True,
+        "show_partner_contact": True,
+        "sms_help_text": "No code? Call Nordlys claims on +47 22 00 00 00 (weekdays 8-16).",
+    },
+    "fjord": {
+        "branding": {"menu_background": "#2D6A4F", "selected_font": "#FFFFFF"},
+        "show_project_plan": "case_created",
+        "show_documents": "inspector_assigned",
+        "feed_filter": sorted(
+            e.value for e in CUSTOMER_FILTERABLE_EVENTS if e is not FeedEventType.CALL_HISTORY
+        ),
+    },
+}
+
+
 def principal_of(user: User) -> Principal:
     role = Role.STAFF if user.kind is UserKind.STAFF else Role.PARTNER
     return Principal(
@@ -237,6 +269,11 @@ async def create_portals(seeder: Seeder) -> None:
         seeder.users[email] = user
     await flush()
     seeder.users_by_id = {user.id: user for user in seeder.users.values()}
+    for key, page_settings in CUSTOMER_PAGES.items():
+        admin = principal_of(seeder.users[f"admin@{key}.test"])
+        await customer_page_settings.update_portal_settings(
+            session=seeder.session, actor=admin, changes=page_settings
+        )
 
 
 @dataclass
