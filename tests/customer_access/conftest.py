@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schema.node import decode_global_id
 from tests.factories import gid
 from tests.graphql import gql
+from tests.subscriptions.conftest import ws_url  # noqa: F401  (a real server for WebSockets)
 
 CASE_CREATE = """
 mutation ($input: CaseCreateInput!) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.customer_access.conftest import case_gid, link_token, login, notifications
 from tests.factories import gid
 from tests.graphql import error_codes, gql
+from tests.subscriptions.wsclient import GraphQLSocket
 
 GRANT = """
 mutation ($input: CustomerAccessGrantInput!) {
@@ -151,3 +152,17 @@ async def test_who_may_manage_and_see_access(client, world):
     assert error_codes(revoke) == ["FORBIDDEN"]
     bad_id = await gql(client, ACCESS, {"caseId": "nonsense"}, token=portal.tokens["staff"])
     assert error_codes(bad_id) == ["BAD_USER_INPUT"]
+
+
+async def test_revoking_ends_the_customers_open_subscription(ws_url, client, world):
+    portal = world.portal
+    socket = await GraphQLSocket.open(ws_url, portal.tokens["customer"])
+    subscription = "subscription ($c: ID!) { caseMessages(caseId: $c) { id } }"
+    op = await socket.subscribe(subscription, {"c": case_gid(portal.case.id)})
+    await socket.nothing_for(op, 0.2)
+    revoked = await gql(client, REVOKE, access_input(portal), token=portal.tokens["staff"])
+    assert revoked["data"]["customerAccessRevoke"]["errors"] == []
+    payload = await socket.data(op, timeout=3)  # no message needed: the revocation wakes it
+    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await socket.next(op))["type"] == "complete"
+    await socket.close()
