@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from permissions import scopes
-from permissions.principal import Principal
+from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
 from resolvers.services import customer_page
 from server.db.models import (
@@ -141,6 +141,29 @@ class Loaders:
         return self._loader("page_state", lambda: batch)
 
     @property
+    def message_sender_by_id(self) -> DataLoader[int, Any]:
+        """Who wrote each message, by message id: a row of `user_name`, `contact_name` and
+        `contact_email` (the author's side is the non-null one). Not scoped: the caller
+        has the message already, and whoever reads a message sees who sent it."""
+
+        async def batch(ids: Sequence[int]) -> list[Any]:
+            stmt = (
+                select(
+                    Message.id,
+                    User.name.label("user_name"),
+                    CaseContact.name.label("contact_name"),
+                    CaseContact.email.label("contact_email"),
+                )
+                .outerjoin(User, User.id == Message.author_user_id)
+                .outerjoin(CaseContact, CaseContact.id == Message.author_contact_id)
+                .where(Message.id.in_(ids))
+            )
+            found = {row.id: row for row in await self._rows(stmt)}
+            return [found.get(i) for i in ids]
+
+        return self._loader("message_sender", lambda: batch)
+
+    @property
     def comment_by_id(self) -> DataLoader[int, Any]:
         return self._by_id("comment", Comment, lambda: self._in_visible_case(Comment))
 
@@ -257,11 +280,15 @@ class Loaders:
 
     @property
     def unread_messages_count(self) -> DataLoader[int, int]:
-        return self._counts(
-            "unread#",
-            Message,
-            lambda: Message.read_at.is_(None) & (Message.direction == "from_customer"),
-        )
+        """Messages the viewer's side has not read: a customer counts those sent to them,
+        everyone else the customer's."""
+
+        def unread() -> ColumnElement[bool]:
+            from_customer = self._who().role is not Role.CUSTOMER
+            incoming = "from_customer" if from_customer else "to_customer"
+            return Message.read_at.is_(None) & (Message.direction == incoming)
+
+        return self._counts("unread#", Message, unread)
 
     @property
     def comments_page(self) -> DataLoader[PageKey, Page]:

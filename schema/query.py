@@ -82,6 +82,11 @@ class CaseFilterInput:
     created_before: dt.datetime | None = strawberry.field(
         default=None, description="Created before this time."
     )
+    customer_activity: bool | None = strawberry.field(
+        default=None,
+        description="True: cases with customer uploads or messages not yet marked read (the "
+        "dashboard count is this list's `totalCount`); false: cases without.",
+    )
 
     def to_filter(self) -> CaseFilter:
         handler = self.case_handler_id
@@ -92,6 +97,7 @@ class CaseFilterInput:
             search=(self.search or "").strip() or None,
             created_after=self.created_after,
             created_before=self.created_before,
+            customer_activity=self.customer_activity,
         )
 
 

@@ -119,23 +119,31 @@ class Mutation:
     )
     document_upload: DocumentPayload = _m(
         document.document_upload,
-        "Upload a file (GraphQL multipart request). Feed: DOCUMENT_UPLOADED.",
+        "Upload a file (GraphQL multipart request). Feed: DOCUMENT_UPLOADED. A customer "
+        "uploads only when their page's communication allows messages from them (else "
+        "FORBIDDEN); their upload stays shared with them, puts the case on the dashboard "
+        "(`customerActivity`) and emails the case handler and external case handler.",
     )
     document_share: DocumentsPayload = _m(
         document.document_share,
-        "Share documents with the customer, or revoke sharing. "
-        "Feed: DOCUMENT_SHARED / DOCUMENT_SHARING_REVOKED per changed document.",
+        "Share documents with the customer (`shared: true`), or revoke sharing (`false`), "
+        "without asking again (the UI confirms). All or nothing; customers' own uploads stay "
+        "shared. Feed: DOCUMENT_SHARED / DOCUMENT_SHARING_REVOKED per changed document.",
     )
     message_send: MessagePayload = _m(
         communication.message_send,
-        "Send a chat message. Feed: COMMUNICATION_TO_CUSTOMER or MESSAGE_FROM_CUSTOMER.",
+        "Send a chat message. Feed: COMMUNICATION_TO_CUSTOMER or MESSAGE_FROM_CUSTOMER. "
+        "The page's `communicationDirection` decides who may write (else FORBIDDEN); a "
+        "customer's message puts the case on the dashboard and emails its handlers.",
     )
     comment_add: CommentPayload = _m(
         communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
     )
     messages_mark_read: MarkReadPayload = _m(
         communication.messages_mark_read,
-        "Mark all unread customer messages of a case read (no feed entry).",
+        "Mark all as read, for your side of the chat (no feed entry): the insurer's side "
+        "marks the customer's messages read and takes the case off the dashboard "
+        "(`customerActivity`); a customer marks the messages sent to them read.",
     )
 
 

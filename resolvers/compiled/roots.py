@@ -103,7 +103,17 @@ def one_case_by_index(builder: Builder, sel: Sel, index: int) -> str:
     return f"SELECT ({builder.case(sel)})::text FROM cases WHERE {where}"
 
 
-_FILTER_KEYS = ("status", "damageType", "caseHandlerId", "search", "createdAfter", "createdBefore")
+_FILTER_KEYS = (
+    "status",
+    "damageType",
+    "caseHandlerId",
+    "search",
+    "createdAfter",
+    "createdBefore",
+    "customerActivity",
+)
+# Where the cursor values start among a case list's parameters (after limit and filters).
+_CURSOR_AT = 1 + len(_FILTER_KEYS)
 
 
 def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
@@ -124,6 +134,7 @@ def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
         search_pattern(search) if search else None,
         filters.get("createdAfter"),
         filters.get("createdBefore"),
+        filters.get("customerActivity"),
     ]
     present = tuple(bool(v) if isinstance(v, list) else v is not None for v in values[1:])
     cursors = []
@@ -155,6 +166,7 @@ def case_list(builder: Builder, sel: Sel) -> str:
         ),
         lambda: f"cases.created_at >= {v[5]}",
         lambda: f"cases.created_at < {v[6]}",
+        lambda: f"(cases.customer_activity_at IS NOT NULL) = {v[7]}",
     ]
     where += [condition() for condition, given in zip(filters, present, strict=True) if given]
     count_where = " AND ".join(where)
@@ -166,10 +178,10 @@ def case_list(builder: Builder, sel: Sel) -> str:
     width = len(key_columns)
     key = f"({', '.join(key_columns)})"
     if has_after:
-        after_values = ", ".join(v[7 + i] for i in range(width))
+        after_values = ", ".join(v[_CURSOR_AT + i] for i in range(width))
         where.append(f"{key} {'<' if descending else '>'} ({after_values})")
     if has_before:
-        before_values = ", ".join(v[7 + width + i] for i in range(width))
+        before_values = ", ".join(v[_CURSOR_AT + width + i] for i in range(width))
         where.append(f"{key} {'>' if descending else '<'} ({before_values})")
     walk = "DESC" if descending != from_end else "ASC"
     ordering = ", ".join(f"{column} {walk}" for column in key_columns)

@@ -149,8 +149,25 @@ class TypeCompiler(Builder):
                 f"CASE WHEN messages.author_contact_id IS NULL THEN NULL ELSE {contact} END"
             ),
             "attachments": lambda s: self._attachments(s),
+            "sender": lambda s: self._message_sender(s),
         }
         return self.obj("Message", sel, fields)
+
+    def _message_sender(self, sel: Sel) -> str:
+        """As schema.types.work.Message.sender: unscoped, since the message is in reach."""
+        user = "(SELECT users.name FROM users WHERE users.id = messages.author_user_id)"
+        contact = "(SELECT case_contacts.{} FROM case_contacts WHERE case_contacts.id = " + (
+            "messages.author_contact_id)"
+        )
+        email = f"nullif({contact.format('email')}, '')"
+        name = f"coalesce({contact.format('name')}, {user})"
+        fields: dict[str, Callable[[Sel], str]] = {
+            "isCustomer": lambda s: "(messages.author_contact_id IS NOT NULL)",
+            "name": lambda s: name,
+            "email": lambda s: email,
+            "displayName": lambda s: f"coalesce({email}, {name})",
+        }
+        return self.obj("MessageSender", sel, fields)
 
     def _attachments(self, sel: Sel) -> str:
         scope = self.scope(Document.__table__, scopes.visible_documents(self.symbolic))

@@ -35,6 +35,9 @@ class CaseFilter:
     search: str | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+    # True: the dashboard's "cases with customer uploads or messages" (not yet marked
+    # read); False: the others.
+    customer_activity: bool | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -58,6 +61,8 @@ class CaseFilter:
             found.append(Case.created_at >= self.created_after)
         if self.created_before is not None:
             found.append(Case.created_at < self.created_before)
+        if self.customer_activity is not None:
+            found.append(Case.customer_activity_at.is_not(None) == self.customer_activity)
         return found
 
 

@@ -1,4 +1,11 @@
-"""Customer chat, internal comments and read state."""
+"""Customer chat, internal comments and read state.
+
+Who may write follows the customer page's communication direction: the customer writes
+only when the page shows communication and the direction allows messages from them; the
+insurer's side (staff, API keys, the external case handler) writes unless the direction
+is "only from the customer". Read state is per side: a message's `read_at` is when the
+side it was sent to read it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules, scopes
+from permissions.customer_page import ChatDirection
 from permissions.principal import Principal, Role
 from resolvers.services import feed
 from resolvers.services.common import case_for_update, ensure_not_closed, require, text
+from resolvers.services.customer_activity import (
+    CustomerActivity,
+    clear_customer_activity,
+    record_customer_activity,
+)
+from resolvers.services.customer_page import page_state
 from resolvers.services.outbox import Outbox
 from server.db.enums import FeedEventType, MessageDirection
-from server.db.models import Comment, Document, Message
+from server.db.models import Case, Comment, Document, Message
 from server.errors import bad_input
 
 MAX_BODY = 10_000
@@ -30,6 +44,7 @@ async def send_message(
     """A customer writes to the insurer; staff or the external case handler to the customer."""
     case = await case_for_update(session, actor, case_id)
     require(rules.can_send_message(actor, case), "You cannot use the customer chat of this case.")
+    await ensure_direction_allows(session, actor, case)
     ensure_not_closed(case)
     body_text = text(body, "body", max_length=MAX_BODY)
     attachments = await _attachments(session, actor, case.id, attachment_ids)
@@ -63,8 +78,40 @@ async def send_message(
         type=event,
         payload={"messageId": message.id},
     )
+    if from_customer:
+        await record_customer_activity(session, case=case, activity=CustomerActivity.MESSAGE)
     outbox.case_event(message.case_id, "messages", message.id)
     return message
+
+
+async def ensure_direction_allows(session: AsyncSession, actor: Principal, case: Case) -> None:
+    """FORBIDDEN, naming the setting, when the customer page's communication settings do
+    not let `actor`'s side write on this case. Customer uploads follow the same rule."""
+    if actor.role is Role.CUSTOMER:
+        ensure_customer_can_send(actor)
+        return
+    view = (await page_state(session, case.id)).view()
+    require(
+        view.staff_can_send,
+        "The customer page's communicationDirection is ONLY_FROM_CUSTOMER on this case: "
+        "only the customer writes in its chat.",
+    )
+
+
+def ensure_customer_can_send(actor: Principal) -> None:
+    """The customer writes and uploads only on a shown communication page whose direction
+    allows messages from them."""
+    view = actor.view
+    require(
+        view.communication,
+        "The customer page does not show communication yet (showCommunication), so you "
+        "cannot send messages or files.",
+    )
+    require(
+        view.direction is not ChatDirection.ONLY_TO_CUSTOMER,
+        "The customer page's communicationDirection is ONLY_TO_CUSTOMER: you can read "
+        "messages but not send messages or files.",
+    )
 
 
 async def _attachments(
@@ -115,20 +162,25 @@ async def add_comment(
 
 
 async def mark_messages_read(*, session: AsyncSession, actor: Principal, case_id: int) -> int:
-    """Mark every unread customer message of the case read; returns how many changed.
+    """Mark all messages as read, for the actor's side; returns how many changed.
 
-    Reading is not an event on the case, so no feed entry is written.
+    The insurer's side (staff, the external case handler, insurer API keys) marks the
+    customer's messages read, which also takes the case off the dashboard; a customer
+    marks the messages sent to them read. Reading is not an event on the case, so no feed
+    entry is written.
     """
     case = await case_for_update(session, actor, case_id)
-    require(
-        actor.role is not Role.CUSTOMER and rules.can_read_messages(actor, case),
-        "Only the insurer's staff or the external case handler mark messages read.",
-    )
+    require(rules.can_read_messages(actor, case), "You cannot read the customer chat of this case.")
+    if actor.role is Role.CUSTOMER:
+        incoming = MessageDirection.TO_CUSTOMER
+    else:
+        incoming = MessageDirection.FROM_CUSTOMER
+        clear_customer_activity(case)
     stmt = (
         update(Message)
         .where(
             Message.case_id == case.id,
-            Message.direction == MessageDirection.FROM_CUSTOMER,
+            Message.direction == incoming,
             Message.read_at.is_(None),
         )
         .values(read_at=func.now(), read_by_user_id=actor.user_id)

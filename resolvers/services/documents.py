@@ -18,6 +18,8 @@ from resolvers.services.common import (
     require,
     text,
 )
+from resolvers.services.communication import ensure_customer_can_send
+from resolvers.services.customer_activity import CustomerActivity, record_customer_activity
 from resolvers.services.outbox import Outbox
 from server.db.enums import DocumentType, FeedEventType
 from server.db.models import Document, Task
@@ -60,6 +62,9 @@ async def create_document(
 ) -> Document:
     case = await case_for_update(session, actor, case_id)
     require(rules.can_upload_document(actor), "This API key may not upload documents.")
+    if actor.role is Role.CUSTOMER:
+        # Customers upload through the communication page, so its direction decides.
+        ensure_customer_can_send(actor)
     ensure_not_closed(case)
     name = text(file_name, "file", max_length=255) or "upload"
     if actor.role is Role.CUSTOMER:
@@ -99,6 +104,8 @@ async def create_document(
         type=FeedEventType.DOCUMENT_UPLOADED,
         payload={"documentId": document.id, "title": document.title, "type": type.value},
     )
+    if actor.role is Role.CUSTOMER:
+        await record_customer_activity(session, case=case, activity=CustomerActivity.UPLOAD)
     if type in (DocumentType.INSPECTION_REPORT, DocumentType.CUSTOMER_SETTLEMENT_REPORT):
         await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return document
@@ -112,7 +119,11 @@ async def set_shared(
     document_ids: list[int],
     shared: bool,
 ) -> list[Document]:
-    """Share or unshare documents with the customer; each change is one feed entry."""
+    """Share or unshare documents with the customer; each change is one feed entry.
+
+    All or nothing: one document that cannot change (not found, not yours to manage, a
+    customer's own upload to unshare) fails the whole call. Documents already in the
+    wanted state are left alone, without a feed entry."""
     if not document_ids:
         raise bad_input("Give at least one document.", "documentIds")
     if len(document_ids) > 100:
@@ -122,6 +133,11 @@ async def set_shared(
     for document_id in dict.fromkeys(document_ids):
         document, case = await document_for_update(session, actor, document_id)
         require(rules.can_manage_case(actor) or rules.is_external_case_handler(actor, case), MANAGE)
+        if not shared and document.uploaded_by_contact_id is not None:
+            raise bad_input(
+                f"'{document.title}' was uploaded by the customer and stays shared with them.",
+                "documentIds",
+            )
         if document.shared_with_customer == shared:
             continue
         document.shared_with_customer = shared

@@ -94,7 +94,7 @@ class CommentPayload:
         return await load_one(info, "comment_by_id", self.comment_id, Comment)
 
 
-@strawberry.type(description="Result of marking a case's customer messages read.")
+@strawberry.type(description="Result of marking a case's messages read for your side.")
 class MarkReadPayload:
     case_id: strawberry.Private[int | None]
     marked: int = strawberry.field(description="How many messages changed from unread to read.")

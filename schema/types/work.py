@@ -135,6 +135,26 @@ class FeedEntry(Node):
         return await load_one(info, "user_by_id", self.row.actor_user_id, User)
 
 
+@strawberry.type(
+    description="Who sent a chat message, as the chat shows them: a staff or partner user "
+    "by name, a customer by email."
+)
+class MessageSender:
+    is_customer: bool = strawberry.field(description="True when a customer contact wrote it.")
+    name: str = strawberry.field(description="The user's or the customer contact's name.")
+    email: str | None = strawberry.field(
+        description="The customer contact's email; null for staff and partner users, whom "
+        "the chat shows by name."
+    )
+
+    @strawberry.field(
+        description="What the chat shows as the sender: a customer's email (their name when "
+        "no email is on file), a staff or partner user's name."
+    )
+    def display_name(self) -> str:
+        return self.email or self.name
+
+
 @strawberry.type(description="A message of the customer chat on a case.")
 class Message(Node):
     row: strawberry.Private[Any]
@@ -142,7 +162,8 @@ class Message(Node):
     body: str = strawberry.field(description="The text.")
     created_at: dt.datetime = strawberry.field(description="When it was sent.")
     read_at: dt.datetime | None = strawberry.field(
-        description="When staff read it (customer messages); null while unread."
+        description="When the side it was sent to read it: the insurer's side for messages "
+        "from the customer, the customer for messages to them; null while unread."
     )
 
     @classmethod
@@ -160,9 +181,17 @@ class Message(Node):
     def cursor(self) -> str:
         return encode_cursor(str(self.row.id))
 
-    @strawberry.field(description="Whether it has been read (customer messages by staff).")
+    @strawberry.field(description="Whether the side it was sent to has read it (see `readAt`).")
     def is_read(self) -> bool:
         return self.row.read_at is not None
+
+    @strawberry.field(description="Who sent it: name for staff and partners, email for customers.")
+    async def sender(self, info: strawberry.Info) -> MessageSender:
+        row = await info.context.loaders.message_sender_by_id.load(self.row.id)
+        if self.row.author_contact_id is not None:
+            email = row.contact_email or None
+            return MessageSender(is_customer=True, name=row.contact_name, email=email)
+        return MessageSender(is_customer=False, name=row.user_name, email=None)
 
     @strawberry.field(description="Staff or partner author; null when the customer wrote it.")
     async def author_user(self, info: strawberry.Info) -> User | None:

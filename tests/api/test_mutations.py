@@ -572,8 +572,8 @@ BAD: list[tuple[str, str, str, Any, str]] = [
         "user:BAD_USER_INPUT",
     ),
     (
-        "markRead: by customer",
-        "customer",
+        "markRead: by a partner outside the chat",
+        "partner",
         MARK_READ,
         lambda p: {"input": {"caseId": case_id(p)}},
         "gql:FORBIDDEN",

@@ -1,0 +1,61 @@
+"""What a customer's message or upload does besides itself: the case goes onto the
+dashboard ("cases with customer uploads or messages") and the people handling it get an
+email. "Mark all messages as read" takes it off the dashboard again.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from resolvers.services import notifications
+from resolvers.services.notifications import Channel
+from server.db.models import Case, User
+
+
+class CustomerActivity(enum.StrEnum):
+    """What the customer did; also the notification's `kind`."""
+
+    MESSAGE = "customer_message"
+    UPLOAD = "customer_upload"
+
+
+_WHAT = {
+    CustomerActivity.MESSAGE: "sent a message",
+    CustomerActivity.UPLOAD: "uploaded a file",
+}
+
+
+async def record_customer_activity(
+    session: AsyncSession, *, case: Case, activity: CustomerActivity
+) -> None:
+    """Flag the case for the dashboard and notify its case handler and external case
+    handler (whoever of them is named and active). The email says only that something
+    arrived, not what: mail is not the place for the customer's words."""
+    case.customer_activity_at = func.now()
+    recipients = [i for i in (case.case_handler_id, case.external_case_handler_id) if i]
+    if not recipients:
+        return
+    stmt = select(User.email).where(User.id.in_(recipients), User.active).order_by(User.id)
+    what = _WHAT[activity]
+    for email in dict.fromkeys((await session.execute(stmt)).scalars()):
+        await notifications.enqueue(
+            session,
+            insurer_id=case.insurer_id,
+            case_id=case.id,
+            channel=Channel.EMAIL,
+            kind=activity.value,
+            recipient=email,
+            subject=f"Case {case.number}: the customer {what}",
+            body=(
+                f"The customer {what} on case {case.number}. Open the case's customer "
+                "communication to see it and mark it as read."
+            ),
+        )
+
+
+def clear_customer_activity(case: Case) -> None:
+    """Everything the customer sent has been seen: off the dashboard."""
+    case.customer_activity_at = None
