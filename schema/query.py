@@ -9,9 +9,9 @@ from typing import Any
 
 import strawberry
 
+from permissions.customer_page import effective_settings
 from permissions.principal import Role
 from resolvers.nodes import load_row
-from permissions.customer_page import effective_settings
 from resolvers.queries.case_list import CaseFilter, CaseOrderField, list_cases
 from resolvers.queries.customer_page import load_customer_page
 from resolvers.services.customer_page import insurer_settings

@@ -61,7 +61,7 @@ class Mutation:
     )
     case_customer_page_override: customer_page_settings.CustomerPageSettingsPayload = _m(
         customer_page_settings.case_customer_page_override,
-        "Override customer page settings for one case (\"Sending customer access\"); `reset` "
+        'Override customer page settings for one case ("Sending customer access"); `reset` '
         "makes settings follow the portal's again. Reports or links due at the case's "
         "milestones under the new settings go out at once.",
     )

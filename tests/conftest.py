@@ -165,3 +165,16 @@ async def world(engine: AsyncEngine, settings: Settings) -> Any:
     from tests.factories import build_world
 
     return await build_world(engine, settings)
+
+
+@pytest.fixture
+async def app_dispatcher_paused(app: Any) -> AsyncIterator[None]:
+    """Stop the in-process app's notification dispatcher for one test (tests run one at a
+    time), so that the dispatchers the test runs (its own, or a server process's) are the
+    only ones claiming rows."""
+    notifier = app.state.services.notifier
+    await notifier.stop()
+    try:
+        yield
+    finally:
+        await notifier.start()

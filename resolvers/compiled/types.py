@@ -38,6 +38,9 @@ class TypeCompiler(Builder):
             "createdAt": lambda s: sql.datetime("cases.created_at"),
             "updatedAt": lambda s: sql.datetime("cases.updated_at"),
             "closedAt": lambda s: sql.datetime("cases.closed_at"),
+            "customerActivityAt": lambda s: self.guarded(
+                rules_internal(), sql.datetime("cases.customer_activity_at")
+            ),
             "caseHandler": lambda s: self.user(s, "cases.case_handler_id"),
             "externalCaseHandler": lambda s: self.user(s, "cases.external_case_handler_id"),
             "externalCaseHandlerOffice": lambda s: self.office(

@@ -166,9 +166,22 @@ class Case(Node):
         page = (first, after, last, before)
         return await child_connection(info, "messages", Message, self.row.id, page)
 
-    @guarded(CASE_MESSAGES, "Customer messages nobody on the insurer's side has read yet.")
+    @guarded(
+        CASE_MESSAGES,
+        "Messages your side has not read yet: for the insurer's side the customer's, for "
+        "the customer those sent to them.",
+    )
     async def unread_message_count(self, info: strawberry.Info) -> int:
         return await info.context.loaders.unread_messages_count.load(self.row.id)
+
+    @guarded(
+        NOT_FOR_CUSTOMERS,
+        "When the customer last sent a message or uploaded a file that nobody on the "
+        "insurer's side has marked read since (`messagesMarkRead`); null when there is none. "
+        "Such cases are the dashboard's `cases(filter: {customerActivity: true})`.",
+    )
+    def customer_activity_at(self) -> dt.datetime | None:
+        return self.row.customer_activity_at  # type: ignore[no-any-return]
 
     @guarded(
         NOT_FOR_CUSTOMERS,

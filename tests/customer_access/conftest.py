@@ -5,11 +5,9 @@ test that runs dispatchers itself."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -90,15 +88,3 @@ async def login(client: Any, token: str, code: str | None = None) -> dict[str, A
 
 def case_gid(case_id: int) -> str:
     return gid("Case", case_id)
-
-
-@pytest.fixture
-async def app_dispatcher_paused(app: Any) -> AsyncIterator[None]:
-    """Stop the app's dispatcher for one test (tests run one at a time), so the test's
-    own dispatchers are the only ones claiming rows."""
-    notifier = app.state.services.notifier
-    await notifier.stop()
-    try:
-        yield
-    finally:
-        await notifier.start()

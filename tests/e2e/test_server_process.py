@@ -5,72 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from tests.e2e.process import serve
 from tests.factories import PASSWORD, build_portal, gid
-
-CASEGRAPH = str(Path(sys.executable).with_name("casegraph"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(
     database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CASEGRAPH_DATA_DIR": str(tmp_path_factory.mktemp("e2e-data")),
-        "SECRET_KEY": "e2e-secret-key-0123456789-0123456789-0123456789",
-    }
-    log = tmp_path_factory.mktemp("e2e-log") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [CASEGRAPH, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"server exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"server did not become ready:\n{log.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        server_log = log.read_text()
-        assert "Traceback" not in server_log, server_log
+    with serve(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=tmp_path_factory.mktemp("e2e-data"),
+        log=tmp_path_factory.mktemp("e2e-log") / "server.log",
+    ) as process:
+        yield process.base
 
 
 async def test_a_client_session_over_http(server, engine, settings, redis_url):
