@@ -7,11 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from resolvers.auth import customer_claims, issue_token, new_link_token
-from server.db.engine import make_session_factory
 from server.db.enums import ContactRole
-from server.db.models import CaseContact, CustomerAccessGrant
-from tests.customer_page.helpers import set_case_state, set_portal_settings
+from tests.customer_page.helpers import customer_token, set_case_state, set_portal_settings
 from tests.factories import gid
 from tests.graphql import error_codes, gql
 
@@ -100,7 +97,7 @@ async def test_settings_change_only_what_is_given(client, world):
 
 async def test_a_case_override_applies_to_that_case_only(client, engine, world):
     portal = world.portal
-    other = await _customer_on(engine, world, portal.lonely_case)
+    other = await customer_token(engine, world, portal.lonely_case, ContactRole.POLICYHOLDER)
     staff = portal.tokens["staff"]
     case_id = gid("Case", portal.case.id)
 
@@ -276,24 +273,3 @@ async def test_reports_are_shared_automatically_at_their_milestone(client, engin
         "type": "DOCUMENT_SHARED",
         "details": {"documentId": portal.ids["docs"][1], "title": "Inspection report"},
     }
-
-
-async def _customer_on(engine, world, case) -> str:
-    """A signed-in customer on another case of the same portal."""
-    async with make_session_factory(engine)() as session, session.begin():
-        contact = CaseContact(
-            insurer_id=case.insurer_id, case_id=case.id, role=ContactRole.POLICYHOLDER,
-            name="Other Customer",
-        )  # fmt: skip
-        session.add(contact)
-        await session.flush()
-        grant = CustomerAccessGrant(
-            insurer_id=case.insurer_id, case_id=case.id, contact_id=contact.id,
-            token_hash=new_link_token()[1],
-        )  # fmt: skip
-        session.add(grant)
-        await session.flush()
-    settings = world.settings
-    return issue_token(customer_claims(grant), settings.signing_key(), settings.token_ttl_seconds)[
-        0
-    ]

@@ -1,9 +1,10 @@
-"""What a customer sees, as a table: setting × milestone setting × case state.
+"""What a customer sees, as a table: setting × milestone setting × case state × customer.
 
 For every timed setting, each of its four values (at creation, inspector assigned,
 positive decision, never) is tried at each state the case can be in; the customer either
 sees the part of their case or gets FORBIDDEN naming the rule, and `customerPage.tabs`
-agrees.
+agrees. The policyholder and another contact with access see the same; a customer whose
+access was revoked sees nothing at all.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import itertools
 
 import pytest
 
+from server.db.enums import ContactRole
 from tests.customer_page.helpers import (
     MILESTONES,
     REACHED,
     STATES,
+    customer_token,
     set_case_state,
     set_portal_settings,
 )
@@ -35,21 +38,27 @@ PAGE = (
 )
 CASE = "query Case($id: ID!) { case(id: $id) { number %s } }"
 
-TABLE = list(itertools.product(PARTS, MILESTONES, STATES))
+CUSTOMERS = ("policyholder", "other_contact", "revoked")
+TABLE = list(itertools.product(PARTS, MILESTONES, STATES, CUSTOMERS))
 
 
-@pytest.mark.parametrize(("setting", "milestone", "state"), TABLE)
+@pytest.mark.parametrize(("setting", "milestone", "state", "customer"), TABLE)
 async def test_customer_sees_part_exactly_from_its_milestone(
-    client, engine, world, setting, milestone, state
+    client, engine, world, setting, milestone, state, customer
 ):
     portal = world.portal
     await set_portal_settings(engine, portal.insurer.id, **{setting: milestone})
     await set_case_state(engine, portal.case, state, portal.partner_user.id)
     selection, tab, rule = PARTS[setting]
+    token = await _token(engine, world, customer)
 
-    token = portal.tokens["customer"]
-    page = (await gql(client, PAGE, token=token))["data"]["customerPage"]
+    page_result = await gql(client, PAGE, token=token)
     result = await gql(client, CASE % selection, {"id": _case_id(portal)}, token=token)
+
+    if customer == "revoked":
+        assert error_codes(page_result) == error_codes(result) == ["UNAUTHENTICATED"]
+        return
+    page = page_result["data"]["customerPage"]
 
     shown = milestone in REACHED[state]
     assert page["tabs"][tab] is shown
@@ -60,6 +69,15 @@ async def test_customer_sees_part_exactly_from_its_milestone(
     else:
         assert error_codes(result) == ["FORBIDDEN"]
         assert f"({rule})" in result["errors"][0]["message"]
+
+
+async def _token(engine, world, customer):
+    if customer == "policyholder":
+        return world.portal.tokens["customer"]
+    role = ContactRole.OTHER
+    return await customer_token(
+        engine, world, world.portal.case, role, revoked=customer == "revoked"
+    )
 
 
 def _case_id(portal):
