@@ -44,6 +44,9 @@ class Principal:
     grant_id: int | None = None
     # What the customer page shows at the case's current milestone (customers only).
     customer: CustomerView | None = None
+    # Partner users: the rights the portal gives the external case handler role; they
+    # apply only on cases where this user is the external case handler (rules.ech_may).
+    ech_rights: frozenset[str] = field(default_factory=frozenset)
     # Integration clients.
     api_key_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from permissions.principal import Principal, Role, Scope
+from permissions.rights import Right
 
 
 def is_external_case_handler(principal: Principal, case: Any) -> bool:
@@ -18,6 +19,11 @@ def is_external_case_handler(principal: Principal, case: Any) -> bool:
         and principal.user_id is not None
         and case.external_case_handler_id == principal.user_id
     )
+
+
+def ech_may(principal: Principal, case: Any, right: Right) -> bool:
+    """The case's external case handler, when the portal gives the role `right`."""
+    return is_external_case_handler(principal, case) and right.value in principal.ech_rights
 
 
 def is_customer_of(principal: Principal, case: Any) -> bool:

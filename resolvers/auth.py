@@ -26,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.services import customer_page
-from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, User
+from server.db.models import (
+    ApiKey,
+    Case,
+    Company,
+    CustomerAccessGrant,
+    ExternalCaseHandlerRole,
+    User,
+)
 from server.errors import AppError, unauthenticated
 
 _hasher = PasswordHasher()
@@ -142,12 +149,24 @@ def _verified_claims(token: str, key: str) -> dict[str, Any]:
         raise unauthenticated("The token is not valid.") from exc
 
 
+def user_select() -> Select[Any]:
+    """Active users with what their principal needs, including the portal's rights for
+    the external case handler role."""
+    rights = (
+        select(ExternalCaseHandlerRole.rights)
+        .where(ExternalCaseHandlerRole.insurer_id == User.insurer_id)
+        .scalar_subquery()
+    )
+    return select(
+        User.id, User.insurer_id, User.company_id, User.office_id, User.kind,
+        User.authority_level, rights.label("ech_rights"),
+    ).where(User.active.is_(True))  # fmt: skip
+
+
 async def _principal_from_user(engine: AsyncEngine, user_id: int) -> Principal:
     """The user as the database has them now: a deactivated user, or one whose office or
     authority changed, is not trusted on an older token's word."""
-    stmt = select(
-        User.insurer_id, User.company_id, User.office_id, User.kind, User.authority_level
-    ).where(User.id == user_id, User.active.is_(True))
+    stmt = user_select().where(User.id == user_id)
     async with engine.connect() as conn:
         row = (await conn.execute(stmt)).first()
     if row is None:
@@ -165,6 +184,8 @@ def user_principal(user: Any, user_id: int) -> Principal:
         company_id=user.company_id,
         office_id=user.office_id,
         authority_level=user.authority_level if staff else 0,
+        # Token hints carry no rights: the compiled path reads nothing that needs them.
+        ech_rights=frozenset(getattr(user, "ech_rights", None) or ()) if not staff else frozenset(),
     )
 
 

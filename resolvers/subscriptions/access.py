@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from permissions import rules, scopes
 from permissions.principal import Principal
 from permissions.sharing import identity_key, sharing_key
-from resolvers.auth import api_key_principal, grant_principal, grant_select, user_principal
+from resolvers.auth import (
+    api_key_principal,
+    grant_principal,
+    grant_select,
+    user_principal,
+    user_select,
+)
 from resolvers.loaders import Loaders
 from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, FeedEntry, User
 from server.errors import forbidden
@@ -132,10 +138,7 @@ async def _fresh_principals(
         (kind, row_id): None for kind, ids in by_kind.items() for row_id in ids
     }
     if by_kind["user"]:
-        stmt = select(
-            User.id, User.insurer_id, User.company_id, User.office_id, User.kind,
-            User.authority_level,
-        ).where(User.id.in_(by_kind["user"]), User.active.is_(True))  # fmt: skip
+        stmt = user_select().where(User.id.in_(by_kind["user"]))
         for row in await conn.execute(stmt):
             fresh[("user", row.id)] = user_principal(row, row.id)
     if by_kind["grant"]:

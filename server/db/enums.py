@@ -70,6 +70,12 @@ class MessageDirection(enum.StrEnum):
     FROM_CUSTOMER = "from_customer"
 
 
+class BudgetStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class FeedEventType(enum.StrEnum):
     """What happened on a case; see CUSTOMER_FILTERABLE_EVENTS for the customer-facing ones."""
 
@@ -103,6 +109,11 @@ class FeedEventType(enum.StrEnum):
     COMMENT_ADDED = "comment_added"
     CASE_RESUMED = "case_resumed"  # back to open from on hold (never closed)
     TASK_SCHEDULE_CHANGED = "task_schedule_changed"  # inspection or project management
+    EXTERNAL_CASE_HANDLER_OFFICE_ASSIGNED = "external_case_handler_office_assigned"
+    EXTERNAL_CASE_HANDLER_ASSIGNED = "external_case_handler_assigned"
+    BUDGET_SUBMITTED = "budget_submitted"
+    BUDGET_APPROVED = "budget_approved"
+    BUDGET_REJECTED = "budget_rejected"
 
 
 # The events a customer page's feed filter can select, named one by one: adding a value

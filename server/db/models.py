@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.db.enums import (
+    BudgetStatus,
     CaseStatus,
     CompanyKind,
     CompensationDecision,
@@ -172,6 +173,9 @@ class Case(Base):
     street: Mapped[str] = mapped_column(String(200))
     postal_code: Mapped[str] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(100))
+    # Where the damage is, for the nearest offices first (`recommendedOffices`).
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
     damage_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), server_default="open")
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -435,3 +439,63 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OfficeCategory(Base):
+    """A category the insurer sorts partner offices by (e.g. "Preferred", "Large claims")."""
+
+    __tablename__ = "office_categories"
+    __table_args__ = (UniqueConstraint("insurer_id", "name", name="uq_office_categories_name"),)
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class OfficeCategoryLink(Base):
+    """An office in a category."""
+
+    __tablename__ = "office_category_links"
+
+    office_id: Mapped[int] = mapped_column(
+        ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("office_categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ExternalCaseHandlerRole(Base):
+    """The portal's definition of the external case handler role: the rights it has
+    (permissions.rights.Right values)."""
+
+    __tablename__ = "external_case_handler_roles"
+
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    rights: Mapped[list[str]] = mapped_column(ARRAY(String(48)), server_default="{}")
+    updated_at: Mapped[dt.datetime] = _created()
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Budget(Base):
+    """A partner's budget for one task, with its budget file; approved or rejected by staff
+    or by an external case handler with the right, up to the approver's limit."""
+
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = _pk()
+    insurer_id: Mapped[int] = _insurer()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    description: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    status: Mapped[BudgetStatus] = mapped_column(_enum(BudgetStatus), server_default="submitted")
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
