@@ -12,7 +12,7 @@ import strawberry
 from permissions.customer_page import effective_settings
 from permissions.principal import Role
 from resolvers.nodes import load_row
-from resolvers.queries.case_list import CaseFilter, CaseOrderField, list_cases
+from resolvers.queries.case_list import CaseFilter, CaseOrderField, decode_ids, list_cases
 from resolvers.queries.customer_page import load_customer_page
 from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
@@ -87,9 +87,60 @@ class CaseFilterInput:
         description="True: cases with customer uploads or messages not yet marked read (the "
         "dashboard count is this list's `totalCount`); false: cases without.",
     )
+    office_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Cases where any of these offices holds a task or the external case "
+        "handler role (at most 100 ids).",
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Cases where this user has any role: case handler, external case "
+        "handler, or responsible for a task.",
+    )
+    case_handler_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Handled by any of these staff users (at most 100 ids)."
+    )
+    inspector_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Any of these users is responsible for the main inspection (at most 100).",
+    )
+    project_manager_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Any of these users is responsible for the project management task (at "
+        "most 100).",
+    )
+    my_tasks: bool | None = strawberry.field(
+        default=None,
+        description="True: you are responsible for an unfinished task (new, assigned or "
+        "started) on the case, or, for partners, your office holds one (a partner API key: "
+        "any office of its company); false: the other cases.",
+    )
+    action_required: bool | None = strawberry.field(
+        default=None,
+        description="True: the case waits for your side. The insurer's side (staff, its API "
+        "keys, and the case's external case handler): customer messages or uploads not yet "
+        "marked read, a task completed and awaiting approval, or a budget submitted and "
+        "awaiting a decision. A partner office: one of its tasks is still new. False: the "
+        "other cases.",
+    )
+    has_external_case_handler: bool | None = strawberry.field(
+        default=None,
+        description="True: an office holds the external case handler role (whether or not "
+        "it has named the person yet); false: no office does.",
+    )
+    external_case_handler_is_me: bool | None = strawberry.field(
+        default=None,
+        description="True: you are the case's external case handler; false: you are not.",
+    )
+    unread_customer_messages: bool | None = strawberry.field(
+        default=None,
+        description="True: a message from the customer is not yet read; false: none is. "
+        "(`customerActivity` also counts uploads.)",
+    )
 
     def to_filter(self) -> CaseFilter:
         handler = self.case_handler_id
+        user = self.user_id
         return CaseFilter(
             statuses=tuple(self.status or ()),
             damage_types=tuple(self.damage_type or ()),
@@ -98,6 +149,16 @@ class CaseFilterInput:
             created_after=self.created_after,
             created_before=self.created_before,
             customer_activity=self.customer_activity,
+            office_ids=decode_ids(self.office_ids, "Office", "officeIds"),
+            case_handler_ids=decode_ids(self.case_handler_ids, "User", "caseHandlerIds"),
+            inspector_ids=decode_ids(self.inspector_ids, "User", "inspectorIds"),
+            project_manager_ids=decode_ids(self.project_manager_ids, "User", "projectManagerIds"),
+            user_id=decode_typed_id(user, "User", "userId") if user else None,
+            my_tasks=self.my_tasks,
+            action_required=self.action_required,
+            has_external_case_handler=self.has_external_case_handler,
+            external_case_handler_is_me=self.external_case_handler_is_me,
+            unread_customer_messages=self.unread_customer_messages,
         )
 
 

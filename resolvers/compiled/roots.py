@@ -13,7 +13,15 @@ from resolvers.compiled.types import TypeCompiler as Builder
 from resolvers.global_ids import decode_global_id, decode_typed_id
 from resolvers.nodes import CUSTOMER_TYPES
 from resolvers.pagination import PageArgs
-from resolvers.queries.case_list import CaseOrderField, decode_case_cursor, search_pattern
+from resolvers.queries.case_list import (
+    STATUS_RANK,
+    CaseFilter,
+    CaseOrderField,
+    decode_case_cursor,
+    decode_ids,
+    search_pattern,
+    viewer_flags,
+)
 from server.db.models import Case, Document, FeedEntry
 
 
@@ -111,6 +119,20 @@ _FILTER_KEYS = (
     "createdAfter",
     "createdBefore",
     "customerActivity",
+    "officeIds",
+    "caseHandlerIds",
+    "inspectorIds",
+    "projectManagerIds",
+    "userId",
+)
+# Filters that depend on the viewer: rendered from resolvers.queries.case_list's own
+# conditions, so they are part of the plan's shape, not parameter values.
+_FLAG_KEYS = (
+    "myTasks",
+    "actionRequired",
+    "hasExternalCaseHandler",
+    "externalCaseHandlerIsMe",
+    "unreadCustomerMessages",
 )
 # Where the cursor values start among a case list's parameters (after limit and filters).
 _CURSOR_AT = 1 + len(_FILTER_KEYS)
@@ -125,6 +147,7 @@ def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
     descending = getattr(order.get("direction"), "value", "desc") == "desc"
     filters = args.get("filter") or {}
     handler = filters.get("caseHandlerId")
+    user = filters.get("userId")
     search = (filters.get("search") or "").strip()
     values: list[Any] = [
         page.limit,
@@ -135,8 +158,14 @@ def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
         filters.get("createdAfter"),
         filters.get("createdBefore"),
         filters.get("customerActivity"),
+        list(decode_ids(filters.get("officeIds"), "Office", "officeIds")),
+        list(decode_ids(filters.get("caseHandlerIds"), "User", "caseHandlerIds")),
+        list(decode_ids(filters.get("inspectorIds"), "User", "inspectorIds")),
+        list(decode_ids(filters.get("projectManagerIds"), "User", "projectManagerIds")),
+        decode_typed_id(user, "User", "userId") if user else None,
     ]
     present = tuple(bool(v) if isinstance(v, list) else v is not None for v in values[1:])
+    flags = tuple(filters.get(name) for name in _FLAG_KEYS)
     cursors = []
     for name in ("after", "before"):
         cursor = args.get(name)
@@ -145,12 +174,43 @@ def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
         values.extend(key if key is not None else [None] * (3 if field.value == "number" else 2))
     if len(_FILTER_KEYS) != len(present):  # pragma: no cover - keeps the two lists in step
         raise NotCompilable("filter keys out of step")
-    return values, (page.from_end, field, descending, present, tuple(cursors))
+    return values, (page.from_end, field, descending, present, flags, tuple(cursors))
+
+
+def _flag_conditions(builder: Builder, flags: tuple[bool | None, ...]) -> list[str]:
+    """The viewer's dashboard flags, as case_list.viewer_flags builds them."""
+    given = CaseFilter(**dict(zip(_FLAG_FIELDS, flags, strict=True)))
+    return [
+        f"{'' if wanted else 'NOT '}({builder.scope(Case.__table__, condition)})"
+        for condition, wanted in viewer_flags(given, builder.symbolic)
+    ]
+
+
+_FLAG_FIELDS = (
+    "my_tasks",
+    "action_required",
+    "has_external_case_handler",
+    "external_case_handler_is_me",
+    "unread_customer_messages",
+)
+
+
+def _responsible_sql(kind: str, ids: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id AND tasks.kind = '{kind}' "
+        f"AND tasks.responsible_id = ANY({ids}))"
+    )
+
+
+def _status_rank_sql() -> str:
+    """As case_list.status_rank: the lifecycle position of the status."""
+    whens = " ".join(f"WHEN '{s.value}' THEN {r}" for s, r in STATUS_RANK.items() if r)
+    return f"(CASE cases.status {whens} ELSE 0 END)"
 
 
 def case_list(builder: Builder, sel: Sel) -> str:
     indexes, shape = builder.arguments(sel, normalize_cases)
-    from_end, field, descending, present, (has_after, has_before) = shape
+    from_end, field, descending, present, flags, (has_after, has_before) = shape
     # Numbered on first use: every parameter of a statement must appear in it.
     v = _LazyParams(builder, indexes)
     limit = v[0]
@@ -167,14 +227,23 @@ def case_list(builder: Builder, sel: Sel) -> str:
         lambda: f"cases.created_at >= {v[5]}",
         lambda: f"cases.created_at < {v[6]}",
         lambda: f"(cases.customer_activity_at IS NOT NULL) = {v[7]}",
+        lambda: (
+            f"(EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id AND tasks.office_id "
+            f"= ANY({v[8]})) OR cases.external_case_handler_office_id = ANY({v[8]}))"
+        ),
+        lambda: f"cases.case_handler_id = ANY({v[9]})",
+        lambda: _responsible_sql("main_inspection", v[10]),
+        lambda: _responsible_sql("project_management", v[11]),
+        lambda: (
+            f"(cases.case_handler_id = {v[12]} OR cases.external_case_handler_id = {v[12]} OR "
+            f"EXISTS (SELECT 1 FROM tasks WHERE tasks.case_id = cases.id "
+            f"AND tasks.responsible_id = {v[12]}))"
+        ),
     ]
     where += [condition() for condition, given in zip(filters, present, strict=True) if given]
+    where += _flag_conditions(builder, flags)
     count_where = " AND ".join(where)
-    key_columns = (
-        ["length(cases.number)", "cases.number", "cases.id"]
-        if field is CaseOrderField.NUMBER
-        else [f"cases.{field.value}", "cases.id"]
-    )
+    key_columns = _key_columns(field)
     width = len(key_columns)
     key = f"({', '.join(key_columns)})"
     if has_after:
@@ -196,6 +265,15 @@ def case_list(builder: Builder, sel: Sel) -> str:
     return f"SELECT ({connection})::text FROM {page} HAVING true"
 
 
+def _key_columns(field: CaseOrderField) -> list[str]:
+    """As case_list._sort_key."""
+    if field is CaseOrderField.NUMBER:
+        return ["length(cases.number)", "cases.number", "cases.id"]
+    if field is CaseOrderField.STATUS:
+        return [_status_rank_sql(), "cases.id"]
+    return [f"cases.{field.value}", "cases.id"]
+
+
 class _LazyParams:
     def __init__(self, builder: Builder, indexes: list[int]) -> None:
         self.builder, self.indexes = builder, indexes
@@ -208,6 +286,8 @@ def _cursor_sql(field: CaseOrderField) -> str:
     """As resolvers.queries.case_list._cursor: '<field>|<value>|<id>'."""
     if field is CaseOrderField.NUMBER:
         value = "cases.number"
+    elif field is CaseOrderField.STATUS:
+        value = f"{_status_rank_sql()}::text"
     else:
         value = f"(extract(epoch FROM cases.{field.value}) * 1000000)::bigint::text"
     return sql.cursor(f"'{field.value}|' || {value} || '|' || cases.id")

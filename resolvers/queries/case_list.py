@@ -1,4 +1,9 @@
-"""The case list: scoped, filtered, ordered and keyset-paginated in one SQL statement."""
+"""The case list: scoped, filtered, ordered and keyset-paginated in one SQL statement.
+
+The dashboard flags that depend on who is asking (`myTasks`, `actionRequired`,
+`externalCaseHandlerIsMe`) are SQLAlchemy conditions over the principal, so that the
+compiled read path renders the very same conditions (resolvers/compiled/roots.py).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions import scopes
-from permissions.principal import Principal
+from permissions.principal import Principal, Role
+from resolvers.global_ids import decode_typed_id
 from resolvers.pagination import PageArgs, decode_cursor, encode_cursor
-from server.db.enums import CaseStatus, DamageType
-from server.db.models import Case
+from server.db.enums import (
+    BudgetStatus,
+    CaseStatus,
+    DamageType,
+    MessageDirection,
+    TaskKind,
+    TaskStatus,
+)
+from server.db.models import Budget, Case, Message, Office, Task
 from server.errors import bad_input
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -25,6 +38,14 @@ class CaseOrderField(enum.Enum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
     NUMBER = "number"
+    STATUS = "status"
+
+
+# At most this many ids in one list filter: a dashboard picks a few, not the portal.
+MAX_FILTER_IDS = 100
+# The order a case moves through; sorting by status follows it, not the alphabet.
+STATUS_RANK = {CaseStatus.OPEN: 0, CaseStatus.ON_HOLD: 1, CaseStatus.CLOSED: 2}
+_UNFINISHED = (TaskStatus.NEW, TaskStatus.ASSIGNED, TaskStatus.STARTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +59,20 @@ class CaseFilter:
     # True: the dashboard's "cases with customer uploads or messages" (not yet marked
     # read); False: the others.
     customer_activity: bool | None = None
+    # Any of these ids (empty: no condition).
+    office_ids: tuple[int, ...] = ()
+    case_handler_ids: tuple[int, ...] = ()
+    inspector_ids: tuple[int, ...] = ()
+    project_manager_ids: tuple[int, ...] = ()
+    user_id: int | None = None
+    # Dashboard flags: True selects the cases meeting the condition, False the others.
+    my_tasks: bool | None = None
+    action_required: bool | None = None
+    has_external_case_handler: bool | None = None
+    external_case_handler_is_me: bool | None = None
+    unread_customer_messages: bool | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, principal: Principal) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if self.statuses:
             found.append(Case.status.in_(self.statuses))
@@ -63,7 +96,135 @@ class CaseFilter:
             found.append(Case.created_at < self.created_before)
         if self.customer_activity is not None:
             found.append(Case.customer_activity_at.is_not(None) == self.customer_activity)
+        if self.office_ids:
+            found.append(
+                or_(
+                    exists().where(Task.case_id == Case.id, Task.office_id.in_(self.office_ids)),
+                    Case.external_case_handler_office_id.in_(self.office_ids),
+                )
+            )
+        if self.case_handler_ids:
+            found.append(Case.case_handler_id.in_(self.case_handler_ids))
+        if self.inspector_ids:
+            found.append(_responsible(TaskKind.MAIN_INSPECTION, self.inspector_ids))
+        if self.project_manager_ids:
+            found.append(_responsible(TaskKind.PROJECT_MANAGEMENT, self.project_manager_ids))
+        if self.user_id is not None:
+            found.append(
+                or_(
+                    Case.case_handler_id == self.user_id,
+                    Case.external_case_handler_id == self.user_id,
+                    exists().where(Task.case_id == Case.id, Task.responsible_id == self.user_id),
+                )
+            )
+        found += [
+            condition if wanted else not_(condition)
+            for condition, wanted in viewer_flags(self, principal)
+        ]
         return found
+
+
+def viewer_flags(
+    case_filter: CaseFilter, principal: Principal
+) -> list[tuple[ColumnElement[bool], bool]]:
+    """The given dashboard flags as (condition, wanted) pairs; each condition is never
+    NULL, so its negation selects exactly the other cases."""
+    flags = [
+        (case_filter.my_tasks, my_tasks),
+        (case_filter.action_required, action_required),
+        (case_filter.has_external_case_handler, lambda _: has_external_case_handler()),
+        (case_filter.external_case_handler_is_me, external_case_handler_is_me),
+        (case_filter.unread_customer_messages, lambda _: unread_customer_messages()),
+    ]
+    return [(build(principal), wanted) for wanted, build in flags if wanted is not None]
+
+
+def _responsible(kind: TaskKind, user_ids: tuple[int, ...]) -> ColumnElement[bool]:
+    return exists().where(
+        Task.case_id == Case.id, Task.kind == kind, Task.responsible_id.in_(user_ids)
+    )
+
+
+def _viewer_offices(principal: Principal) -> Any:
+    """The offices a partner principal works for (as permissions.scopes): a partner
+    user's office, or every office of a partner company's API key; none otherwise."""
+    if principal.role is Role.PARTNER:
+        return [principal.office_id] if principal.office_id is not None else []
+    if principal.role is Role.INTEGRATION and principal.partner_integration:
+        return select(Office.id).where(Office.company_id == principal.company_id).scalar_subquery()
+    return []
+
+
+def _is_me(column: Any, principal: Principal) -> ColumnElement[bool]:
+    if principal.user_id is None:
+        return false()
+    return and_(column.is_not(None), column == principal.user_id)
+
+
+def my_tasks(principal: Principal) -> ColumnElement[bool]:
+    """ "My tasks": the viewer is responsible for an unfinished task (new, assigned or
+    started), or, for partners, their office (an API key's: its company's offices)
+    holds one."""
+    holds = [_is_me(Task.responsible_id, principal)]
+    offices = _viewer_offices(principal)
+    if not isinstance(offices, list) or offices:
+        holds.append(Task.office_id.in_(offices))
+    # One comparison per status, not IN: the compiled path renders this with the
+    # principal's ids as parameters, where an expanding IN cannot be rendered.
+    unfinished = or_(*(Task.status == status for status in _UNFINISHED))
+    return exists().where(Task.case_id == Case.id, unfinished, or_(*holds))
+
+
+def action_required(principal: Principal) -> ColumnElement[bool]:
+    """ "Action required", for the viewer's side of the case:
+    - the insurer (staff, its API keys) and the case's external case handler: customer
+      messages or uploads not yet marked read, a task completed and awaiting approval, or
+      a budget submitted and awaiting a decision;
+    - a partner office: a task of the office still new, waiting to be taken on."""
+    decides = or_(
+        Case.customer_activity_at.is_not(None),
+        exists().where(Task.case_id == Case.id, Task.status == TaskStatus.COMPLETED),
+        exists().where(Budget.case_id == Case.id, Budget.status == BudgetStatus.SUBMITTED),
+    )
+    if principal.acts_as_insurer:
+        return decides
+    if principal.role is Role.CUSTOMER:
+        return false()
+    offices = _viewer_offices(principal)
+    new_task = exists().where(
+        Task.case_id == Case.id, Task.status == TaskStatus.NEW, Task.office_id.in_(offices)
+    )
+    return or_(and_(external_case_handler_is_me(principal), decides), new_task)
+
+
+def has_external_case_handler() -> ColumnElement[bool]:
+    """An office holds the role, whether or not it has named the person yet."""
+    return or_(
+        Case.external_case_handler_office_id.is_not(None),
+        Case.external_case_handler_id.is_not(None),
+    )
+
+
+def external_case_handler_is_me(principal: Principal) -> ColumnElement[bool]:
+    return _is_me(Case.external_case_handler_id, principal)
+
+
+def unread_customer_messages() -> ColumnElement[bool]:
+    """A message from the customer not yet read by the insurer's side."""
+    return exists().where(
+        Message.case_id == Case.id,
+        Message.direction == MessageDirection.FROM_CUSTOMER,
+        Message.read_at.is_(None),
+    )
+
+
+def decode_ids(global_ids: Any, type_name: str, name: str) -> tuple[int, ...]:
+    """Row ids of a list filter's global ids, each of `type_name`; at most MAX_FILTER_IDS."""
+    if not global_ids:
+        return ()
+    if len(global_ids) > MAX_FILTER_IDS:
+        raise bad_input(f"'{name}' takes at most {MAX_FILTER_IDS} ids.", name)
+    return tuple(dict.fromkeys(decode_typed_id(i, type_name, name) for i in global_ids))
 
 
 def search_pattern(text: str) -> str:
@@ -85,12 +246,20 @@ def _sort_key(order: CaseOrderField) -> list[Any]:
     numbers within a prefix (2026-100000 after 2026-99999): by length, then text."""
     if order is CaseOrderField.NUMBER:
         return [func.length(Case.number), Case.number, Case.id]
+    if order is CaseOrderField.STATUS:
+        return [status_rank(), Case.id]
     return [getattr(Case, order.value), Case.id]
+
+
+def status_rank() -> ColumnElement[int]:
+    return case(*((Case.status == s, r) for s, r in STATUS_RANK.items() if r), else_=0)
 
 
 def _cursor(order: CaseOrderField, row: Any) -> str:
     """'<field>|<value>|<id>'; timestamps as epoch microseconds, so SQL can build it too."""
     value = getattr(row, order.value)
+    if order is CaseOrderField.STATUS:
+        value = STATUS_RANK[CaseStatus(value)]
     if isinstance(value, dt.datetime):
         value = (value - EPOCH) // dt.timedelta(microseconds=1)
     return encode_cursor(f"{order.value}|{value}|{row.id}")
@@ -105,6 +274,10 @@ def decode_case_cursor(cursor: str, order: CaseOrderField, name: str) -> list[An
         raise bad_input(f"'{name}' is not a cursor for this ordering.", name)
     if order is CaseOrderField.NUMBER:
         return [len(value), value, int(row_id)]
+    if order is CaseOrderField.STATUS:
+        if value not in {str(r) for r in STATUS_RANK.values()}:
+            raise bad_input(f"'{name}' is not a cursor for this ordering.", name)
+        return [int(value), int(row_id)]
     try:
         micros = int(value)
         return [EPOCH + dt.timedelta(microseconds=micros), int(row_id)]
@@ -126,7 +299,7 @@ async def list_cases(
 ) -> CasePage:
     args = PageArgs.parse(first, None, last, None)  # validates the page size
     from_end = args.from_end
-    where = [scopes.visible_cases(principal), *case_filter.conditions()]
+    where = [scopes.visible_cases(principal), *case_filter.conditions(principal)]
     key = tuple_(*_sort_key(order))
     # "after" moves along the order, "before" against it.
     if after:
@@ -148,7 +321,7 @@ async def list_cases(
     cursor_rows = [(_cursor(order, row), row) for row in rows]
 
     async def count() -> int:
-        count_where = [scopes.visible_cases(principal), *case_filter.conditions()]
+        count_where = [scopes.visible_cases(principal), *case_filter.conditions(principal)]
         async with engine.connect() as conn:
             stmt = select(func.count()).select_from(Case).where(*count_where)
             return int((await conn.execute(stmt)).scalar_one())
