@@ -9,7 +9,7 @@ from typing import Any
 
 from permissions import rules
 from permissions.fields import AsyncFieldRule, Audience, FieldRule
-from permissions.principal import Principal
+from permissions.principal import Principal, Role
 
 A = Audience
 
@@ -102,4 +102,44 @@ PARTNER_CONTACT = FieldRule(
     "everyone who sees the case; the customer only when the customer page shows partner "
     "contact information (`showPartnerContact`).",
     lambda principal, source, info: rules.can_see_partner_contact(principal),
+)
+
+# Offices: what partners see of other partners' tasks, and the insurer's office categories.
+
+
+async def _task_in_full(principal: Principal, source: Any, info: Any) -> bool:
+    row = source.row
+    case = await info.context.loaders.case_by_id.load(row.case_id)
+    office_company = None
+    if principal.partner_integration and row.office_id is not None:
+        office = await info.context.loaders.office_by_id.load(row.office_id)
+        office_company = office.company_id if office is not None else None
+    return case is not None and rules.sees_task_in_full(principal, row, case, office_company)
+
+
+async def _office_categories(principal: Principal, source: Any, info: Any) -> bool:
+    if rules.can_see_office_categories(principal):
+        if principal.role is not Role.PARTNER:
+            return True
+        # A partner user sees them only while handling a case whose role grants the right.
+        return bool(await info.context.loaders.handles_open_case.load(principal.user_id))
+    return False
+
+
+OWN_TASK_DETAIL = AsyncFieldRule(
+    "ownTaskDetail",
+    [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.CUSTOMER, A.INTEGRATION],
+    "everyone who sees the task, except partners on tasks of other offices: a partner user "
+    "sees this only on tasks its own office holds (a partner API key: its company's "
+    "offices), or as the case's external case handler. Of other offices' tasks partners "
+    "see kind, title, status, schedule, customer meeting time and office.",
+    _task_in_full,
+)
+
+OFFICE_CATEGORIES = AsyncFieldRule(
+    "officeCategories",
+    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "staff and insurer API keys; a partner user only while external case handler of an open "
+    "case, when the portal's role grants `see_office_categories`.",
+    _office_categories,
 )

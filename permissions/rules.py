@@ -127,3 +127,56 @@ def can_comment(principal: Principal) -> bool:
 
 def can_upload_document(principal: Principal) -> bool:
     return principal.has_scope(Scope.DOCUMENTS_WRITE)
+
+
+# Offices
+
+
+def can_manage_offices(principal: Principal) -> bool:
+    """Create and edit the portal's partner offices: the insurer's staff (case managers)."""
+    return principal.role is Role.STAFF
+
+
+def can_manage_office_categories(principal: Principal) -> bool:
+    """Define the portal's office categories: staff with authority level 5 or more (a
+    portal-wide setting, like the customer page's, which needs level 6)."""
+    return principal.role is Role.STAFF and principal.authority_level >= 5
+
+
+def can_set_office_availability(principal: Principal, office: Any) -> bool:
+    """Whether an office takes new tasks: staff, or the office's own users."""
+    if can_manage_offices(principal):
+        return True
+    return principal.role is Role.PARTNER and principal.office_id == office.id
+
+
+def can_see_office_categories(principal: Principal, case: Any | None = None) -> bool:
+    """The insurer's office categories: staff and insurer API keys; a partner user only as
+    the external case handler of `case` with SEE_OFFICE_CATEGORIES (without a case: as
+    someone the portal's role grants it, for the category list itself)."""
+    if principal.acts_as_insurer:
+        return True
+    if principal.role is not Role.PARTNER:
+        return False
+    if case is None:
+        return Right.SEE_OFFICE_CATEGORIES.value in principal.ech_rights
+    return ech_may(principal, case, Right.SEE_OFFICE_CATEGORIES)
+
+
+def can_recommend_offices(principal: Principal, case: Any) -> bool:
+    """Offices to assign a task of `case` to: those who assign tasks (staff, insurer keys
+    with cases:write) and the case's external case handler with ASSIGN_TASKS."""
+    return can_manage_case(principal) or ech_may(principal, case, Right.ASSIGN_TASKS)
+
+
+def sees_task_in_full(principal: Principal, task: Any, case: Any, office_company: Any) -> bool:
+    """Everything of a task: everyone but partners; partners when their office holds it
+    (a partner key: any office of its company) or as the case's external case handler.
+    `office_company` is the company of the task's office (None when unassigned)."""
+    if principal.role is Role.PARTNER:
+        if task.office_id is not None and task.office_id == principal.office_id:
+            return True
+        return is_external_case_handler(principal, case)
+    if principal.role is Role.INTEGRATION and principal.partner_integration:
+        return office_company is not None and office_company == principal.company_id
+    return True

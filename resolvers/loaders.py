@@ -18,7 +18,7 @@ from strawberry.dataloader import DataLoader
 from permissions import scopes
 from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
-from resolvers.services import customer_page
+from resolvers.services import customer_page, offices
 from server.db.models import (
     Case,
     CaseContact,
@@ -297,3 +297,22 @@ class Loaders:
     @property
     def comments_count(self) -> DataLoader[int, int]:
         return self._counts("comments#", Comment, lambda: None)
+
+    # -- offices -----------------------------------------------------------------------
+
+    def _with_connection(self, name: str, batch: Callable[[Any, Sequence[int]], Any]) -> Any:
+        async def run(keys: Sequence[int]) -> Any:
+            async with self.engine.connect() as conn:
+                return await batch(conn, keys)
+
+        return self._loader(name, lambda: run)
+
+    @property
+    def office_categories_by_office(self) -> DataLoader[int, list[Any]]:
+        """Each office's categories, by name (the caller checks who may see them)."""
+        return self._with_connection("office_categories", offices.categories_by_office)
+
+    @property
+    def handles_open_case(self) -> DataLoader[int, bool]:
+        """Whether a user is the external case handler of an open case."""
+        return self._with_connection("handles_open_case", offices.users_handling_open_cases)

@@ -22,6 +22,12 @@ from schema.types.access import CaseCustomerAccess, customer_access
 from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
+from schema.types.office import (
+    OfficeCategory,
+    RecommendedOffice,
+    office_categories,
+    recommended_offices,
+)
 from schema.types.people import CaseContact, Company, Office, User
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
@@ -246,6 +252,22 @@ class Query:
         # Concurrently, so the loaders batch them: one statement per type, not per id.
         return list(await asyncio.gather(*(_node(info, global_id, "ids") for global_id in ids)))
 
+    office_categories: list[OfficeCategory] = strawberry.field(
+        resolver=office_categories,
+        description="The insurer's office categories, by name: staff and insurer API keys; "
+        "a partner user only while external case handler of an open case, when the portal's "
+        "role grants `see_office_categories` (else FORBIDDEN).",
+    )
+    recommended_offices: list[RecommendedOffice] = strawberry.field(
+        resolver=recommended_offices,
+        description="Offices of the case's portal that offer `service` (one of "
+        "`Office.services`) and take new tasks, nearest to the damage address first, with "
+        "`distanceKm`; offices without coordinates come last, and for a case without "
+        "coordinates all are by name with `distanceKm` null. `first`: 1–100, default 10. "
+        "For those who assign tasks: staff, insurer API keys with cases:write, and the "
+        "case's external case handler with `assign_tasks` (others who see the case get "
+        "FORBIDDEN).",
+    )
     customer_access: CaseCustomerAccess = strawberry.field(
         resolver=customer_access,
         description="Who has access to a case's customer page (staff and the case's external "

@@ -15,6 +15,7 @@ from schema.mutations import (
     customer_access,
     customer_page_settings,
     document,
+    office,
     task,
 )
 from schema.mutations.payloads import (
@@ -116,6 +117,26 @@ class Mutation:
     task_set_customer_meeting: TaskPayload = _m(
         task.task_set_customer_meeting,
         "Set the customer meeting time. Feed: CUSTOMER_MEETING_TIME_CHANGED.",
+    )
+    office_create: office.OfficePayload = _m(
+        office.office_create, "Add an office to a partner company of your portal (staff)."
+    )
+    office_update: office.OfficePayload = _m(
+        office.office_update,
+        "Change an office (staff); a partner user of the office may change only its "
+        "`availableForNewTasks`.",
+    )
+    office_category_create: office.OfficeCategoryPayload = _m(
+        office.office_category_create,
+        "Define an office category (staff with authority level 5 or more).",
+    )
+    office_category_update: office.OfficeCategoryPayload = _m(
+        office.office_category_update,
+        "Rename or describe an office category (staff with authority level 5 or more).",
+    )
+    office_category_delete: office.OfficeCategoryDeletePayload = _m(
+        office.office_category_delete,
+        "Delete an office category; offices leave it (staff with authority level 5 or more).",
     )
     document_upload: DocumentPayload = _m(
         document.document_upload,

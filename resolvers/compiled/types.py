@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from permissions import scopes
+from permissions.principal import Role
 from resolvers.compiled import sql
 from resolvers.compiled.builder import Builder
 from resolvers.compiled.selection import Sel
@@ -28,6 +29,8 @@ class TypeCompiler(Builder):
             "street": lambda s: "cases.street",
             "postalCode": lambda s: "cases.postal_code",
             "city": lambda s: "cases.city",
+            "latitude": lambda s: self.guarded(rules_internal(), "cases.latitude"),
+            "longitude": lambda s: self.guarded(rules_internal(), "cases.longitude"),
             "damageDate": lambda s: "cases.damage_date",
             "status": lambda s: sql.enum("cases.status"),
             "statusReason": lambda s: self.guarded(rules_internal(), "cases.status_reason"),
@@ -94,7 +97,7 @@ class TypeCompiler(Builder):
             "id": lambda s: sql.global_id("Task", "tasks.id"),
             "kind": lambda s: sql.enum("tasks.kind"),
             "title": lambda s: "tasks.title",
-            "description": lambda s: "tasks.description",
+            "description": lambda s: self.guarded(self.task_detail_rule(), "tasks.description"),
             "status": lambda s: sql.enum("tasks.status"),
             "scheduledStart": lambda s: sql.datetime("tasks.scheduled_start"),
             "scheduledEnd": lambda s: sql.datetime("tasks.scheduled_end"),
@@ -104,9 +107,29 @@ class TypeCompiler(Builder):
             ),
             "createdAt": lambda s: sql.datetime("tasks.created_at"),
             "office": lambda s: self.office(s, "tasks.office_id"),
-            "responsible": lambda s: self.user(s, "tasks.responsible_id"),
+            "responsible": lambda s: self.guarded(
+                self.task_detail_rule(), self.user(s, "tasks.responsible_id")
+            ),
         }
         return self.obj("Task", sel, fields)
+
+    def task_detail_rule(self) -> str:
+        """As field_rules.OWN_TASK_DETAIL: partners see the detail of their own offices'
+        tasks, and of every task as the case's external case handler."""
+        p = self.principal
+        if p.role is Role.PARTNER:
+            handler = self._handler_of_case()
+            if p.office_id is None:
+                return handler
+            office = f"tasks.office_id = {self.params.ref(sql.Slot('principal', 'office_id'))}"
+            return f"({office} OR {handler})"
+        if p.role is Role.INTEGRATION and p.partner_integration:
+            company = self.params.ref(sql.Slot("principal", "company_id"))
+            return (
+                f"tasks.office_id IN (SELECT offices.id FROM offices "
+                f"WHERE offices.company_id = {company})"
+            )
+        return "true"
 
     def document(self, sel: Sel) -> str:
         gid = sql.global_id("Document", "documents.id")
@@ -221,12 +244,34 @@ class TypeCompiler(Builder):
             "street": lambda s: "offices.street",
             "postalCode": lambda s: "offices.postal_code",
             "city": lambda s: "offices.city",
+            "latitude": lambda s: "offices.latitude",
+            "longitude": lambda s: "offices.longitude",
             "services": lambda s: "to_json(offices.services)",
             "availableForNewTasks": lambda s: "offices.available_for_new_tasks",
+            "categories": lambda s: self.guarded(
+                "true" if self.principal.acts_as_insurer else "false",  # partners: resolvers
+                self._office_categories(s),
+            ),
             "company": lambda s: self.company(s, "offices.company_id"),
         }
         portal = self.scope(Office.__table__, Office.insurer_id == self.symbolic.insurer_id)
         return self.one("Office", sel, "offices", f"offices.id = {id_sql} AND ({portal})", fields)
+
+    def _office_categories(self, sel: Sel) -> str:
+        fields: dict[str, Callable[[Sel], str]] = {
+            "id": lambda s: sql.global_id("OfficeCategory", "office_categories.id"),
+            "name": lambda s: "office_categories.name",
+            "description": lambda s: "office_categories.description",
+            "createdAt": lambda s: sql.datetime("office_categories.created_at"),
+        }
+        where = (
+            "office_categories.id IN (SELECT office_category_links.category_id FROM "
+            "office_category_links WHERE office_category_links.office_id = offices.id)"
+        )
+        order = "office_categories.name, office_categories.id"
+        return self.list_of(
+            self.obj("OfficeCategory", sel, fields), "office_categories", where, order
+        )
 
     def company(self, sel: Sel, id_sql: str) -> str:
         fields: dict[str, Callable[[Sel], str]] = {

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.services import feed, milestones
+from resolvers.services import feed, milestones, offices
 from resolvers.services.common import (
     case_for_update,
     ensure_not_closed,
@@ -57,6 +57,8 @@ class CaseData:
     street: str | None = None
     postal_code: str | None = None
     city: str | None = None
+    latitude: float | None = None  # with longitude: both or neither
+    longitude: float | None = None
     claim_number: str | None = None
     description: str | None = None
     damage_date: dt.date | None = None
@@ -108,6 +110,7 @@ async def create_case(
     city = text(data.city, "city", max_length=100)
     money(data.budget, "budget")
     _check_date(data.damage_date)
+    point = offices.coordinates(data.latitude, data.longitude) or (None, None)
     if data.case_handler_id is not None:
         await _check_case_handler(session, data.case_handler_id, actor.insurer_id)
     if not any(c.role is ContactRole.POLICYHOLDER for c in contacts):
@@ -121,6 +124,8 @@ async def create_case(
         street=street,
         postal_code=postal_code,
         city=city,
+        latitude=point[0],
+        longitude=point[1],
         damage_date=data.damage_date,
         case_handler_id=data.case_handler_id,
         budget=data.budget,
@@ -174,6 +179,8 @@ async def update_case(
         changes["description"] = text(
             data.description, "description", max_length=10_000, required=False
         )
+    if point := offices.coordinates(data.latitude, data.longitude):
+        changes["latitude"], changes["longitude"] = point
     if data.damage_type is not None:
         changes["damage_type"] = data.damage_type
     if data.damage_date is not None:

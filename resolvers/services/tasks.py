@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
-from resolvers.services import feed, milestones
+from resolvers.services import feed, milestones, offices
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
     case_for_update,
@@ -145,6 +145,7 @@ async def assign_office(
         officeId=office.id,
         officeName=office.name,
     )
+    await offices.notify_office_assigned(session=session, case=case, task=task, office=office)
     return task
 
 
@@ -179,6 +180,7 @@ async def assign_responsible(
         userId=user.id,
         userName=user.name,
     )
+    await offices.notify_responsible_assigned(session=session, case=case, task=task, user=user)
     if task.kind is TaskKind.MAIN_INSPECTION:  # the inspector-assigned milestone
         await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return task

@@ -28,6 +28,12 @@ class CaseCreateInput:
     street: str = strawberry.field(description="Street address of the damaged property.")
     postal_code: str = strawberry.field(description="Postal code.")
     city: str = strawberry.field(description="City.")
+    latitude: float | None = strawberry.field(
+        default=None, description="Latitude of the property, -90 to 90 (with `longitude`)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Longitude of the property, -180 to 180 (with `latitude`)."
+    )
     contacts: list[CaseContactInput] = strawberry.field(description="Customer-side contacts.")
     claim_number: str | None = strawberry.field(default=None, description="Claim number.")
     description: str | None = strawberry.field(default=None, description="What happened.")
@@ -45,6 +51,12 @@ class CaseUpdateInput:
     street: str | None = strawberry.field(default=None, description="Street address.")
     postal_code: str | None = strawberry.field(default=None, description="Postal code.")
     city: str | None = strawberry.field(default=None, description="City.")
+    latitude: float | None = strawberry.field(
+        default=None, description="Latitude of the property, -90 to 90 (with `longitude`)."
+    )
+    longitude: float | None = strawberry.field(
+        default=None, description="Longitude of the property, -180 to 180 (with `latitude`)."
+    )
     claim_number: str | None = strawberry.field(default=None, description="Claim number.")
     description: str | None = strawberry.field(default=None, description="What happened.")
     damage_date: dt.date | None = strawberry.field(default=None, description="Date of damage.")
@@ -78,6 +90,8 @@ def _case_data(input: CaseCreateInput | CaseUpdateInput) -> cases.CaseData:
         street=input.street,
         postal_code=input.postal_code,
         city=input.city,
+        latitude=input.latitude,
+        longitude=input.longitude,
         claim_number=input.claim_number,
         description=input.description,
         damage_date=input.damage_date,

@@ -72,6 +72,13 @@ class Case(Node):
     street: str = strawberry.field(description="Street address of the damaged property.")
     postal_code: str = strawberry.field(description="Postal code of the damaged property.")
     city: str = strawberry.field(description="City of the damaged property.")
+    latitude: float | None = guarded(
+        NOT_FOR_CUSTOMERS,
+        "Latitude of the damaged property (WGS 84); `recommendedOffices` measures from it.",
+    )
+    longitude: float | None = guarded(
+        NOT_FOR_CUSTOMERS, "Longitude of the damaged property (WGS 84)."
+    )
     damage_date: dt.date | None = strawberry.field(description="When the damage occurred.")
     status: CaseStatus = strawberry.field(description="Open, on hold or closed.")
     status_reason: str | None = guarded(
@@ -97,6 +104,8 @@ class Case(Node):
             street=row.street,
             postal_code=row.postal_code,
             city=row.city,
+            latitude=row.latitude,
+            longitude=row.longitude,
             damage_date=row.damage_date,
             status=row.status,
             status_reason=row.status_reason,

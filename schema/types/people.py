@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from permissions.field_rules import NOT_FOR_CUSTOMERS
+from permissions.field_rules import NOT_FOR_CUSTOMERS, OFFICE_CATEGORIES
 from permissions.fields import guarded
 from schema.enums import CompanyKind, ContactRole, UserKind
 from schema.node import Node, encode_global_id
+
+if TYPE_CHECKING:
+    from schema.types.office import OfficeCategory
 
 
 @strawberry.type(description="An insurer (owner of a portal) or a partner company in it.")
@@ -38,8 +41,18 @@ class Office(Node):
     street: str | None = strawberry.field(description="Street address.")
     postal_code: str | None = strawberry.field(description="Postal code.")
     city: str | None = strawberry.field(description="City.")
-    services: list[str] = strawberry.field(description="Task kinds and trades it offers.")
-    available_for_new_tasks: bool = strawberry.field(description="Whether it takes new tasks.")
+    latitude: float | None = strawberry.field(
+        description="Latitude of the office (WGS 84), for the nearest offices first."
+    )
+    longitude: float | None = strawberry.field(description="Longitude of the office (WGS 84).")
+    services: list[str] = strawberry.field(
+        description="Task kinds and trades it offers, lower case (e.g. 'main_inspection', "
+        "'repair', 'drying'); `recommendedOffices(service:)` matches one of them."
+    )
+    available_for_new_tasks: bool = strawberry.field(
+        description="Whether it takes new tasks; only such offices are recommended or can be "
+        "given a task. Staff and the office's own users change it (`officeUpdate`)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Office:
@@ -50,9 +63,20 @@ class Office(Node):
             street=row.street,
             postal_code=row.postal_code,
             city=row.city,
+            latitude=row.latitude,
+            longitude=row.longitude,
             services=list(row.services),
             available_for_new_tasks=row.available_for_new_tasks,
         )
+
+    @guarded(OFFICE_CATEGORIES, "The insurer's categories this office is in, by name.")
+    async def categories(
+        self, info: strawberry.Info
+    ) -> list[Annotated[OfficeCategory, strawberry.lazy("schema.types.office")]]:
+        from schema.types.office import OfficeCategory
+
+        rows = await info.context.loaders.office_categories_by_office.load(self.row.id)
+        return [OfficeCategory.from_row(row) for row in rows]
 
     @strawberry.field(description="The company the office belongs to.")
     async def company(self, info: strawberry.Info) -> Company | None:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from permissions.customer_page import customer_details
-from permissions.field_rules import NOT_FOR_CUSTOMERS, TASK_BUDGET
+from permissions.field_rules import NOT_FOR_CUSTOMERS, OWN_TASK_DETAIL, TASK_BUDGET
 from permissions.fields import guarded
 from permissions.principal import Role
 from resolvers.pagination import encode_cursor
@@ -20,12 +20,19 @@ from schema.types.loading import load_one
 from schema.types.people import Office, User
 
 
-@strawberry.type(description="Work on a case, done by an office and a person responsible in it.")
+@strawberry.type(
+    description="Work on a case, done by an office and a person responsible in it. A partner "
+    "user sees the tasks of their own office in full; of other offices' tasks on the same "
+    "case only what coordinating the work needs (kind, title, status, schedule, customer "
+    "meeting time, office): `description`, `responsible` and `budgetEstimate` are FORBIDDEN "
+    "there, and their documents are not listed. The case's external case handler sees "
+    "every task in full."
+)
 class Task(Node):
     row: strawberry.Private[Any]
     kind: TaskKind = strawberry.field(description="Main inspection, project management or repair.")
     title: str = strawberry.field(description="Trade or title, e.g. 'Drying' or 'Carpentry'.")
-    description: str | None = strawberry.field(description="What is to be done.")
+    description: str | None = guarded(OWN_TASK_DETAIL, "What is to be done.")
     status: TaskStatus = strawberry.field(description="Where the task is in its lifecycle.")
     scheduled_start: dt.datetime | None = strawberry.field(description="Planned start.")
     scheduled_end: dt.datetime | None = strawberry.field(description="Planned end.")
@@ -55,7 +62,7 @@ class Task(Node):
     async def office(self, info: strawberry.Info) -> Office | None:
         return await load_one(info, "office_by_id", self.row.office_id, Office)
 
-    @strawberry.field(description="The person responsible, named by the office.")
+    @guarded(OWN_TASK_DETAIL, "The person responsible, named by the office.")
     async def responsible(self, info: strawberry.Info) -> User | None:
         return await load_one(info, "user_by_id", self.row.responsible_id, User)
 

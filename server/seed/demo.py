@@ -344,6 +344,9 @@ class CasePlay:
         data = CaseData(
             damage_type=damage, street=f"{STREETS[n % len(STREETS)]} {n * 7 % 90 + 1}",
             postal_code=office[4], city=office[5], claim_number=f"{self.key.upper()}-{4711 + n}",
+            # A few kilometres around the office's town, so recommendedOffices has distances.
+            latitude=office[6] + (n * 37 % 21 - 10) * 0.004,
+            longitude=office[7] + (n * 53 % 21 - 10) * 0.008,
             description=f"{damage.value.title()} damage reported by the policyholder.",
             damage_date=self.day(-2 - n % 5, 12).date(), case_handler_id=self.handler.id,
             budget=Decimal(40_000 + n * 2_500),
