@@ -143,3 +143,23 @@ OFFICE_CATEGORIES = AsyncFieldRule(
     "case, when the portal's role grants `see_office_categories`.",
     _office_categories,
 )
+
+
+# Budgets
+
+CASE_BUDGETS = FieldRule(
+    "caseBudgets",
+    [A.STAFF, A.PARTNER, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "staff and insurer API keys with budgets:read (every budget), the case's external case "
+    "handler (every budget), partner users (the budgets of tasks their office holds); never "
+    "customers.",
+    lambda principal, source, info: rules.can_list_budgets(principal),
+)
+
+BUDGET_FIGURES = FieldRule(
+    "budgetFigures",
+    [A.STAFF, A.EXTERNAL_CASE_HANDLER, A.INTEGRATION],
+    "staff, the case's external case handler and insurer API keys with budgets:read; not "
+    "partners (the figures include other partners' budgets) and not customers.",
+    lambda principal, source, info: rules.can_see_budget_figures(principal, source.row),
+)

@@ -180,3 +180,35 @@ def sees_task_in_full(principal: Principal, task: Any, case: Any, office_company
     if principal.role is Role.INTEGRATION and principal.partner_integration:
         return office_company is not None and office_company == principal.company_id
     return True
+
+
+# Budgets (services/budgets.py). People submit and decide, never API keys: the approval
+# limit and the record of who did it belong to a person.
+
+
+def can_submit_task_budget(principal: Principal, case: Any, task: Any) -> bool:
+    """Submit a task's budget: a user of the office holding the task, staff on the
+    partner's behalf, or the case's external case handler with budget_for_other_partners."""
+    if principal.role is Role.STAFF:
+        return True
+    own_office = task.office_id is not None and task.office_id == principal.office_id
+    if principal.role is Role.PARTNER and own_office:
+        return True
+    return ech_may(principal, case, Right.BUDGET_FOR_OTHER_PARTNERS)
+
+
+def can_decide_budget(principal: Principal, case: Any) -> bool:
+    """Approve (up to one's limit) or reject a budget: staff, or the case's external case
+    handler with approve_budgets."""
+    return principal.role is Role.STAFF or ech_may(principal, case, Right.APPROVE_BUDGETS)
+
+
+def can_list_budgets(principal: Principal) -> bool:
+    """Budget lists: everyone but customers (API keys need budgets:read); rows follow
+    scopes.visible_budgets."""
+    return principal.role is not Role.CUSTOMER and principal.has_scope(Scope.BUDGETS_READ)
+
+
+def can_see_budget_figures(principal: Principal, case: Any) -> bool:
+    """A case's budget totals: whoever sees the case budget, except customers."""
+    return principal.role is not Role.CUSTOMER and can_see_case_budget(principal, case)

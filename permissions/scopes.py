@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from permissions.principal import Principal, Role, Scope
 from server.db.enums import CUSTOMER_FILTERABLE_EVENTS
-from server.db.models import Case, Document, FeedEntry, Message, Office, Task, User
+from server.db.models import Budget, Case, Document, FeedEntry, Message, Office, Task, User
 
 
 def _partner_offices(principal: Principal) -> Any:
@@ -114,3 +114,24 @@ def _customer_people(principal: Principal) -> list[ColumnElement[bool]]:
         authors = select(Message.author_user_id).where(Message.case_id == case_id)
         people.append(User.id.in_(authors))
     return people
+
+
+# Budgets
+
+
+def visible_budgets(principal: Principal) -> ColumnElement[bool]:
+    """Budgets (rules.can_see_task_budget as SQL): the insurer's side with budgets:read sees
+    the portal's; a partner user those of tasks their office holds and all of the cases
+    they handle as external case handler; customers and partner companies' keys none."""
+    if not principal.has_scope(Scope.CASES_READ) or not principal.has_scope(Scope.BUDGETS_READ):
+        return false()
+    portal = Budget.insurer_id == principal.insurer_id
+    if principal.acts_as_insurer:
+        return portal
+    if principal.role is not Role.PARTNER:
+        return false()
+    office_id = principal.office_id if principal.office_id is not None else -1
+    user_id = principal.user_id if principal.user_id is not None else -1
+    own_task = Budget.task_id.in_(select(Task.id).where(Task.office_id == office_id))
+    handled = Budget.case_id.in_(select(Case.id).where(Case.external_case_handler_id == user_id))
+    return and_(portal, or_(own_task, handled))

@@ -20,6 +20,7 @@ from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
 from resolvers.services import customer_page, offices
 from server.db.models import (
+    Budget,
     Case,
     CaseContact,
     Comment,
@@ -316,3 +317,34 @@ class Loaders:
     def handles_open_case(self) -> DataLoader[int, bool]:
         """Whether a user is the external case handler of an open case."""
         return self._with_connection("handles_open_case", offices.users_handling_open_cases)
+
+    # -- budgets -----------------------------------------------------------------------
+
+    @property
+    def budget_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("budget", Budget, lambda: scopes.visible_budgets(self._who()))
+
+    def _budgets_by(self, name: str, column: Any) -> DataLoader[int, list[Any]]:
+        """The budgets the principal sees, grouped by `column` (task or case id), oldest first."""
+
+        def make_batch() -> Any:
+            condition = scopes.visible_budgets(self._who())
+
+            async def batch(keys: Sequence[int]) -> list[list[Any]]:
+                stmt = select(*Budget.__table__.c).where(column.in_(keys), condition)
+                grouped: dict[int, list[Any]] = defaultdict(list)
+                for row in await self._rows(stmt.order_by(Budget.id)):
+                    grouped[getattr(row, column.key)].append(row)
+                return [grouped.get(key, []) for key in keys]
+
+            return batch
+
+        return self._loader(name, make_batch)
+
+    @property
+    def budgets_by_task(self) -> DataLoader[int, list[Any]]:
+        return self._budgets_by("budgets_by_task", Budget.task_id)
+
+    @property
+    def budgets_by_case(self) -> DataLoader[int, list[Any]]:
+        return self._budgets_by("budgets_by_case", Budget.case_id)

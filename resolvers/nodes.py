@@ -22,6 +22,7 @@ LOADER_FOR_TYPE = {
     "User": "user_by_id",
     "Office": "office_by_id",
     "Company": "company_by_id",
+    "Budget": "budget_by_id",
 }
 
 # What a customer may fetch by id; people and companies only through their case.

@@ -19,6 +19,7 @@ from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, DamageType
 from schema.node import Node, decode_global_id, decode_typed_id
 from schema.types.access import CaseCustomerAccess, customer_access
+from schema.types.budget import Budget
 from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
@@ -45,6 +46,7 @@ NODE_TYPES: dict[str, Any] = {
         User,
         Office,
         Company,
+        Budget,
     )
 }
 

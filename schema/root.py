@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.mutations import (
     api_key,
     auth,
+    budget,
     case,
     communication,
     customer_access,
@@ -156,6 +157,26 @@ class Mutation:
         "Send a chat message. Feed: COMMUNICATION_TO_CUSTOMER or MESSAGE_FROM_CUSTOMER. "
         "The page's `communicationDirection` decides who may write (else FORBIDDEN); a "
         "customer's message puts the case on the dashboard and emails its handlers.",
+    )
+    budget_submit: budget.BudgetPayload = _m(
+        budget.budget_submit,
+        "Submit a task's budget with its budget file (a user of the office holding the task, "
+        "staff, or the external case handler with budget_for_other_partners). Supersedes "
+        "the task's budget still waiting for a decision; emails the case handler and the "
+        "external case handler who approves budgets. Feed: BUDGET_SUBMITTED.",
+    )
+    budget_approve: budget.BudgetPayload = _m(
+        budget.budget_approve,
+        "Approve a submitted budget (staff, or the external case handler with "
+        "approve_budgets), up to your approval limit: your own, else none for company "
+        "admins, else the portal's default; over it is FORBIDDEN naming the limit "
+        "(`extensions.approvalLimit`). The task's `budgetEstimate` becomes the sum of its "
+        "approved budgets; emails the submitter. Feed: BUDGET_APPROVED.",
+    )
+    budget_reject: budget.BudgetPayload = _m(
+        budget.budget_reject,
+        "Reject a submitted budget with a note (same people as `budgetApprove`, no limit); "
+        "emails the submitter. Feed: BUDGET_REJECTED.",
     )
     comment_add: CommentPayload = _m(
         communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."

@@ -9,7 +9,9 @@ from typing import Any
 import strawberry
 
 from permissions.field_rules import (
+    BUDGET_FIGURES,
     CASE_BUDGET,
+    CASE_BUDGETS,
     CASE_DOCUMENTS,
     CASE_FEED,
     CASE_HANDLER,
@@ -24,6 +26,7 @@ from resolvers.pagination import PageArgs, encode_cursor
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, CompensationDecision, DamageType
 from schema.node import Node, encode_global_id
+from schema.types.budget import Budget, BudgetSummary, budgets_of
 from schema.types.customer_page_settings import (
     CaseCustomerPageConfig,
     CustomerPageSetting,
@@ -217,3 +220,15 @@ class Case(Node):
     ) -> Connection[Comment]:
         page = (first, after, last, before)
         return await child_connection(info, "comments", Comment, self.row.id, page)
+
+    @guarded(
+        CASE_BUDGETS,
+        "Budgets of the case's tasks, oldest first; a partner user sees those of their "
+        "office's tasks.",
+    )
+    async def budgets(self, info: strawberry.Info) -> list[Budget]:
+        return await budgets_of(info, "budgets_by_case", self.row.id)
+
+    @guarded(BUDGET_FIGURES, "Totals of the case's task budgets: submitted, approved, both.")
+    async def budget_summary(self, info: strawberry.Info) -> BudgetSummary:
+        return BudgetSummary.of(await info.context.loaders.budgets_by_case.load(self.row.id))

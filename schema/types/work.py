@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,6 +18,9 @@ from schema.enums import DocumentType, FeedEventType, MessageDirection, TaskKind
 from schema.node import Node, encode_global_id
 from schema.types.loading import load_one
 from schema.types.people import Office, User
+
+if TYPE_CHECKING:
+    from schema.types.budget import Budget
 
 
 @strawberry.type(
@@ -65,6 +68,17 @@ class Task(Node):
     @guarded(OWN_TASK_DETAIL, "The person responsible, named by the office.")
     async def responsible(self, info: strawberry.Info) -> User | None:
         return await load_one(info, "user_by_id", self.row.responsible_id, User)
+
+    @guarded(
+        TASK_BUDGET,
+        "The task's budgets, oldest first: what was submitted and how each was decided.",
+    )
+    async def budgets(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Budget, strawberry.lazy("schema.types.budget")]]:
+        from schema.types.budget import budgets_of  # noqa: PLC0415 - budget.py imports this module
+
+        return await budgets_of(info, "budgets_by_task", self.row.id)
 
 
 @strawberry.type(description="A file on a case. Download it from `downloadUrl` with your token.")
