@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from server.db.enums import CUSTOMER_FILTERABLE_EVENTS, ContactRole, FeedEventType
+
+log = logging.getLogger(__name__)
 
 
 class Milestone(enum.StrEnum):
@@ -69,7 +72,7 @@ class Branding(BaseModel):
     font: str = Field("#FFFFFF", pattern=HEX_COLOUR)
     selected_font: str = Field("#FFD166", pattern=HEX_COLOUR)
     headings: str = Field("#1F3A5F", pattern=HEX_COLOUR)
-    logo_url: str | None = Field(None, max_length=500, pattern=r"^https://")
+    logo_url: str | None = Field(None, max_length=500, pattern=r"^https://[^\x00\s]+$")
 
 
 class CustomerPageSettings(BaseModel):
@@ -98,6 +101,13 @@ class CustomerPageSettings(BaseModel):
     show_partner_contact: bool = False
     sms_help_text: str | None = Field(None, max_length=1000)
 
+    @field_validator("sms_help_text")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
     @field_validator("feed_filter")
     @classmethod
     def _customer_events_only(cls, value: frozenset[FeedEventType]) -> frozenset[FeedEventType]:
@@ -119,13 +129,15 @@ DEFAULT_SETTINGS = CustomerPageSettings()
 
 
 def effective_settings(
-    insurer: Mapping[str, Any] | None, override: Mapping[str, Any] | None
+    insurer: Mapping[str, Any] | None, override: Mapping[str, Any] | None, *, strict: bool = False
 ) -> CustomerPageSettings:
     """The insurer's stored settings with a case's override applied on top.
 
     Both are stored as partial JSON (only what was set), so a default that changes later
     applies to every portal that never chose otherwise. Branding merges key by key. Keys
-    this version does not know (a setting since removed) are ignored.
+    this version does not know (a setting since removed) are ignored. Reading is lenient:
+    a stored value this version no longer accepts falls back to its default (and is
+    logged) rather than locking every customer of the portal out; saving is `strict`.
     """
     merged: dict[str, Any] = {}
     for layer in (insurer or {}, override or {}):
@@ -135,17 +147,39 @@ def effective_settings(
                 merged["branding"] = {**merged.get("branding", {}), **known}
             elif key in CustomerPageSettings.model_fields:
                 merged[key] = value
-    return CustomerPageSettings.model_validate(merged)
+    if strict:
+        return CustomerPageSettings.model_validate(merged)
+    for _ in range(len(merged) + len(merged.get("branding", {})) + 1):
+        try:
+            return CustomerPageSettings.model_validate(merged)
+        except ValidationError as exc:
+            _drop_invalid(merged, exc)
+    return DEFAULT_SETTINGS
+
+
+def _drop_invalid(merged: dict[str, Any], exc: ValidationError) -> None:
+    for error in exc.errors():
+        path = [str(part) for part in error["loc"]]
+        log.warning("invalid stored customer-page setting ignored", extra={"setting": path})
+        if len(path) > 1 and path[0] == "branding" and isinstance(merged.get("branding"), dict):
+            merged["branding"].pop(path[1], None)
+        elif path:
+            merged.pop(path[0], None)
+        else:  # a whole-model error: nothing to single out
+            merged.clear()
 
 
 def reached_milestones(
     *, inspector_assigned: bool, positive_decision: bool
 ) -> frozenset[Milestone]:
-    """The milestones a case has reached. An inspector is assigned when the main
-    inspection task has a responsible person; a positive decision is an accepted
-    compensation decision. Both follow the case's current state."""
+    """The milestones a case has reached, in order: an inspector is assigned when the main
+    inspection has a responsible person; a positive decision is an accepted compensation
+    decision. The milestones are stages, so a positive decision counts as past the
+    inspector milestone too (a cash settlement without an inspection must not keep what
+    shows "once an inspector is assigned" hidden for good). Both follow the case's
+    current state."""
     reached = {Milestone.CASE_CREATED}
-    if inspector_assigned:
+    if inspector_assigned or positive_decision:
         reached.add(Milestone.INSPECTOR_ASSIGNED)
     if positive_decision:
         reached.add(Milestone.POSITIVE_DECISION)

@@ -41,7 +41,10 @@ def can_see_case_budget(principal: Principal, case: Any) -> bool:
 
 
 def can_see_task_budget(principal: Principal, task: Any, case: Any) -> bool:
-    """Whoever sees the case budget, and the partner office that holds the task."""
+    """Whoever sees the case budget (but not the customer, whose budget tile shows the
+    case's total only), and the partner office that holds the task."""
+    if principal.role is Role.CUSTOMER:
+        return False
     if can_see_case_budget(principal, case):
         return True
     return principal.role is Role.PARTNER and task.office_id == principal.office_id

@@ -113,8 +113,8 @@ class Builder:
         p = self.principal
         if p.acts_as_insurer:
             return "true" if p.has_scope(Scope.MESSAGES_READ) else "false"
-        if p.role is Role.CUSTOMER:
-            return f"cases.id = {self.params.ref(sql.Slot('principal', 'case_id'))}"
+        if p.role is Role.CUSTOMER:  # their chat follows the page configuration
+            raise NotCompilable("customers take the resolver path")
         return self._handler_of_case()
 
     def internal_rule(self) -> str:

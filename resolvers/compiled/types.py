@@ -42,7 +42,7 @@ class TypeCompiler(Builder):
             "updatedAt": lambda s: sql.datetime("cases.updated_at"),
             "closedAt": lambda s: sql.datetime("cases.closed_at"),
             "customerActivityAt": lambda s: self.guarded(
-                rules_internal(), sql.datetime("cases.customer_activity_at")
+                self.messages_rule(), sql.datetime("cases.customer_activity_at")
             ),
             "caseHandler": lambda s: self.user(s, "cases.case_handler_id"),
             "externalCaseHandler": lambda s: self.user(s, "cases.external_case_handler_id"),

@@ -90,6 +90,8 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
         return None
     if len(value) > max_length:
         raise bad_input(f"'{field}' is longer than {max_length} characters.", field)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise bad_input(f"'{field}' must not contain NUL characters.", field)
     return value
 
 

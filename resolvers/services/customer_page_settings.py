@@ -33,7 +33,7 @@ def _camel(name: str) -> str:
 def _validated(insurer: dict[str, Any], override: dict[str, Any] | None) -> CustomerPageSettings:
     """The effective settings, or BAD_USER_INPUT naming the first offending setting."""
     try:
-        settings = effective_settings(insurer, override)
+        settings = effective_settings(insurer, override, strict=True)
     except ValidationError as exc:
         error = exc.errors()[0]
         path = ".".join(_camel(str(part)) for part in error["loc"])

@@ -21,6 +21,10 @@ WAKE_CHANNEL = "casegraph_notifications"
 PUBLIC_URL = "{{public_url}}"
 
 
+# Kinds whose body holds a working secret; the dispatcher removes it once delivered.
+SECRET_KINDS = frozenset({"customer_link", "customer_login_code"})
+
+
 class Channel(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"

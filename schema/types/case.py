@@ -27,6 +27,7 @@ from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, CompensationDecision, DamageType
 from schema.node import Node, encode_global_id
 from schema.types.budget import Budget, BudgetSummary, budgets_of
+from resolvers.services.customer_page_settings import SETTING_NAMES
 from schema.types.customer_page_settings import (
     CaseCustomerPageConfig,
     CustomerPageSetting,
@@ -187,7 +188,7 @@ class Case(Node):
         return await info.context.loaders.unread_messages_count.load(self.row.id)
 
     @guarded(
-        NOT_FOR_CUSTOMERS,
+        CASE_MESSAGES,
         "When the customer last sent a message or uploaded a file that nobody on the "
         "insurer's side has marked read since (`messagesMarkRead`); null when there is none. "
         "Such cases are the dashboard's `cases(filter: {customerActivity: true})`.",
@@ -205,7 +206,9 @@ class Case(Node):
         override = (state.override or {}).keys()
         return CaseCustomerPageConfig(
             settings=CustomerPageSettings.of(state.settings),
-            overridden=[CustomerPageSetting(name) for name in sorted(override)],
+            overridden=[
+                CustomerPageSetting(name) for name in sorted(override) if name in SETTING_NAMES
+            ],
             milestones=sorted(state.milestones, key=list(Milestone).index),
         )
 

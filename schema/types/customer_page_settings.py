@@ -9,6 +9,7 @@ import strawberry
 
 from permissions import customer_page as page
 from schema.enums import FeedEventType
+from server.errors import bad_input
 
 
 def _camel(name: str) -> str:
@@ -258,6 +259,8 @@ def changes_of(value: Any) -> dict[str, Any]:
     for name, field_value in vars(value).items():
         if field_value is strawberry.UNSET:
             continue
+        if field_value is None and name == "branding":
+            raise bad_input("'branding' cannot be null; omit it to keep the colours.", name)
         if isinstance(field_value, CustomerPageBrandingInput):
             changes[name] = changes_of(field_value)
         elif isinstance(field_value, list):

@@ -23,7 +23,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resolvers.services.notifications import WAKE_CHANNEL, render
+from resolvers.services.notifications import SECRET_KINDS, WAKE_CHANNEL, render
 from server.notify.senders import Outgoing, Senders
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,20 @@ _CLAIM = text(
     RETURNING n.id, n.channel, n.kind, n.recipient, n.subject, n.body, n.attempts
     """
 )
-_SENT = text("UPDATE notifications SET sent_at = now(), last_error = NULL WHERE id = :id")
+# Rows that carried a secret (a link token, a sign-in code) keep no copy of it once
+# they are sent or given up: the database holds only hashes of live credentials.
+_REDACTED = "[removed after delivery: it held a sign-in secret]"
+_BODY = "body = CASE WHEN kind = ANY(:secret_kinds) AND :done THEN :redacted ELSE body END"
+# `attempts = :attempts`: only the claim that is still current records the outcome (a
+# send that outlived its lease was claimed again elsewhere).
+_SENT = text(
+    f"UPDATE notifications SET sent_at = now(), last_error = NULL, {_BODY}"
+    " WHERE id = :id AND attempts = :attempts"
+)
 _FAILED = text(
-    "UPDATE notifications SET last_error = :error,"
-    " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
+    f"UPDATE notifications SET last_error = :error, {_BODY},"
+    " next_attempt_at = now() + make_interval(secs => :delay)"
+    " WHERE id = :id AND attempts = :attempts"
 )
 
 
@@ -120,8 +130,16 @@ class Dispatcher:
             subject=row.subject,
             body=render(row.body, self.public_url),
         )
+        outcome = {
+            "id": row.id,
+            "attempts": row.attempts,
+            "secret_kinds": list(SECRET_KINDS),
+            "redacted": _REDACTED,
+        }
         try:
-            await self.senders.for_channel(message.channel).send(message)
+            # Well inside the lease, so no other process claims the row while it is sent.
+            sender = self.senders.for_channel(message.channel)
+            await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds / 2)
         except Exception as exc:  # any sender failure is retried, never fatal
             delay = self.backoff(row.attempts)
             log.warning(
@@ -129,11 +147,14 @@ class Dispatcher:
                 extra={"notification": row.id, "attempts": row.attempts, "error": repr(exc)},
             )
             error = f"{type(exc).__name__}: {exc}"[:1000]
+            final = row.attempts >= self.max_attempts
             async with self.engine.begin() as conn:
-                await conn.execute(_FAILED, {"id": row.id, "error": error, "delay": delay})
+                await conn.execute(
+                    _FAILED, {**outcome, "error": error, "delay": delay, "done": final}
+                )
             return
         async with self.engine.begin() as conn:
-            await conn.execute(_SENT, {"id": row.id})
+            await conn.execute(_SENT, {**outcome, "done": True})
 
     async def _run(self) -> None:
         while True:

@@ -27,6 +27,14 @@ from server.notify.senders import (
 pytestmark = pytest.mark.usefixtures("app_dispatcher_paused")
 
 
+@pytest.fixture(autouse=True)
+async def _no_backlog(engine, app_dispatcher_paused) -> None:
+    """Rows other tests left queued (with the app's dispatcher paused) would fill these
+    tests' batches: mark them done so each test sees only its own rows."""
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE notifications SET sent_at = now() WHERE sent_at IS NULL"))
+
+
 class Recorder:
     """A sender that remembers what it sent, optionally slowly or failing at first."""
 
@@ -210,3 +218,29 @@ async def test_smtp_sender_talks_to_an_smtp_server():
     email = message_from_bytes(raw)
     assert email["To"] == "kari@example.test" and email["From"] == "portal@example.test"
     assert email["Subject"] == "Your case" and email.get_payload().strip() == "Link: x"
+
+
+async def test_secrets_leave_the_table_once_delivered(engine, world):
+    async with make_session_factory(engine)() as session, session.begin():
+        queued = await notifications.enqueue(
+            session, insurer_id=world.portal.insurer.id, case_id=None, channel=Channel.SMS,
+            kind="customer_login_code", recipient="+47 900 00 000", body="Your code: 123456",
+        )  # fmt: skip
+    sender = Recorder()
+    await dispatcher(engine, sender).run_once()
+    assert [m.body for m in sender.sent] == ["Your code: 123456"]
+    async with engine.connect() as conn:
+        body = await conn.scalar(
+            text("SELECT body FROM notifications WHERE id = :i"), {"i": queued.id}
+        )
+    assert "123456" not in body
+
+
+async def test_a_hanging_send_is_cut_off_within_its_lease_and_retried(engine, world):
+    """Cut off at half the lease, so no other process claims the row while it is sent."""
+    [notification_id] = await queue(engine, world.portal)
+    hanging = Recorder(delay=5)
+    await dispatcher(engine, hanging, lease_seconds=0.4).run_once()
+    failed = await row(engine, notification_id)
+    assert hanging.sent == [] and failed.sent_at is None and failed.attempts == 1
+    assert failed.last_error.startswith("TimeoutError")

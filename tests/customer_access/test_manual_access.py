@@ -58,7 +58,7 @@ async def test_access_list_counts_who_has_access_with_login_statistics(client, w
     assert kari["loginCount"] == 2 and kari["lastLoginAt"] and kari["linkSentAt"] is None
 
 
-async def test_grant_and_send_then_revoke(client, world, engine):
+async def test_grant_and_send_then_revoke(client, world, engine, app_dispatcher_paused):
     portal = world.portal
     staff = portal.tokens["staff"]
     granted = await gql(client, GRANT, access_input(portal, send=True), token=staff)

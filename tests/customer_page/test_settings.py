@@ -273,3 +273,77 @@ async def test_reports_are_shared_automatically_at_their_milestone(client, engin
         "type": "DOCUMENT_SHARED",
         "details": {"documentId": portal.ids["docs"][1], "title": "Inspection report"},
     }
+
+
+async def test_customers_never_read_task_budgets(client, engine, world):
+    portal = world.portal
+    await set_portal_settings(
+        engine, portal.insurer.id, show_budget="case_created", show_project_plan="case_created"
+    )
+    token = portal.tokens["customer"]
+    tasks = await gql(
+        client,
+        "query($id: ID!) { case(id: $id) { budget tasks { budgetEstimate } } }",
+        {"id": gid("Case", portal.case.id)},
+        token=token,
+    )
+    node = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { ... on Task { budgetEstimate } } }",
+        {"id": gid("Task", portal.ids["repair"])},
+        token=token,
+    )
+    assert set(error_codes(tasks)) == {"FORBIDDEN"} and "taskBudget" in str(tasks["errors"])
+    assert error_codes(node) == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"branding": None},
+        {"smsHelpText": "call\u0000us"},
+        {"branding": {"logoUrl": "https://logo.example/a\u0000b.png"}},
+    ],
+)
+async def test_null_branding_and_nul_characters_are_bad_input(client, world, change):
+    result = await gql(client, UPDATE, {"input": change}, token=world.portal.tokens["admin"])
+    errors = result["data"]["customerPageSettingsUpdate"]["errors"]
+    assert [e["code"] for e in errors] == ["BAD_USER_INPUT"], result
+
+
+async def test_a_positive_decision_without_an_inspector_passes_both_milestones(
+    client, engine, world
+):
+    portal = world.portal
+    await set_portal_settings(engine, portal.insurer.id, show_documents="inspector_assigned")
+    await set_case_state(engine, portal.case, "case_created", portal.partner_user.id)
+    async with engine.begin() as conn:  # a cash settlement: accepted, never inspected
+        await conn.execute(
+            text("UPDATE cases SET compensation_decision = 'accepted' WHERE id = :c"),
+            {"c": portal.case.id},
+        )
+    page = await gql(client, PAGE_TABS, token=portal.tokens["customer"])
+    assert page["data"]["customerPage"] == {
+        "milestones": ["CASE_CREATED", "INSPECTOR_ASSIGNED", "POSITIVE_DECISION"],
+        "tabs": {"documents": True},
+    }
+
+
+async def test_a_stored_setting_this_version_rejects_falls_back_to_its_default(
+    client, engine, world
+):
+    portal = world.portal
+    await set_portal_settings(
+        engine, portal.insurer.id, show_budget="case_created", feed_filter=["comment_added"]
+    )
+    page = await gql(
+        client, PAGE_TABS.replace("documents", "budget newsFeed"), token=portal.tokens["customer"]
+    )
+    assert page["data"]["customerPage"]["tabs"] == {"budget": True, "newsFeed": True}
+    config = await gql(
+        client, CONFIG, {"id": gid("Case", portal.case.id)}, token=portal.tokens["staff"]
+    )
+    assert "errors" not in config, config
+
+
+PAGE_TABS = "{ customerPage { milestones tabs { documents } } }"
