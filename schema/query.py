@@ -30,6 +30,7 @@ from schema.types.office import (
     recommended_offices,
 )
 from schema.types.people import CaseContact, Company, Office, User
+from schema.types.statistics import CaseStatisticsRow, case_statistics
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
 
@@ -274,6 +275,13 @@ class Query:
         resolver=customer_access,
         description="Who has access to a case's customer page (staff and the case's external "
         "case handler).",
+    )
+
+    case_statistics: Connection[CaseStatisticsRow] = strawberry.field(
+        resolver=case_statistics,
+        description="The case statistics report, one row per case by case id (the rows of "
+        "`GET /reports/case-statistics.csv`): the insurer's staff and its API keys with "
+        "cases:read; others get FORBIDDEN. Page size 1–100.",
     )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")

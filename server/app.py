@@ -29,6 +29,7 @@ from server.notify.dispatcher import Dispatcher, plain_dsn
 from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
+from server.reports import case_statistics_csv
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
 from server.websocket import OPEN_SOCKETS
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/documents/{document_id}", download_document),
+            Route("/reports/case-statistics.csv", case_statistics_csv),
         ],
         lifespan=lifespan,
     )
