@@ -15,17 +15,24 @@ from permissions.customer_page import auto_share_due
 from permissions.principal import Principal
 from resolvers.services import access, customer_page, feed
 from resolvers.services.outbox import Outbox
-from server.db.enums import DocumentType, FeedEventType
+from server.db.enums import CaseStatus, DocumentType, FeedEventType
 from server.db.models import Case, Document
 
 
 async def on_case_progress(
     *, session: AsyncSession, outbox: Outbox, actor: Principal, case: Case
 ) -> None:
-    """Apply the customer page's automatic steps the case's current milestones call for."""
+    """Apply the customer page's automatic steps the case's current milestones call for.
+
+    They run when the case progresses (creation, the inspector, a decision, a report) or
+    its own override is saved; a portal-wide settings change takes effect for each case
+    at its next such step, never as a mass mailing. A closed case sends no links: they
+    would open a page that is about to disappear (staff can still grant access by hand).
+    """
     state = await customer_page.page_state(session, case.id)
     await _auto_share_reports(session, outbox, actor, case, state)
-    await access.send_due_links(session=session, case=case, state=state)
+    if case.status is not CaseStatus.CLOSED:
+        await access.send_due_links(session=session, case=case, state=state)
 
 
 async def _auto_share_reports(

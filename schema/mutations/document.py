@@ -7,7 +7,9 @@ from typing import Any
 import strawberry
 from strawberry.file_uploads import Upload
 
+from permissions.principal import Role
 from resolvers.services import documents
+from resolvers.services.communication import ensure_customer_can_send
 from schema.enums import DocumentType
 from schema.mutations.payloads import DocumentPayload, DocumentsPayload
 from schema.mutations.runner import Outcome, run_mutation
@@ -41,6 +43,8 @@ async def document_upload(info: strawberry.Info, input: DocumentUploadInput) -> 
         nonlocal stored
         case_id = decode_typed_id(input.case_id, "Case", "caseId")
         task_id = decode_typed_id(input.task_id, "Task", "taskId") if input.task_id else None
+        if actor.role is Role.CUSTOMER:  # refused before 30 MB are read, not after
+            ensure_customer_can_send(actor)
         # Streamed before the first SQL statement, so no connection is held meanwhile.
         storage, limit = info.context.storage, info.context.settings.max_upload_bytes
         stored = await documents.store_upload(storage, input.file, limit=limit)

@@ -154,3 +154,24 @@ async def test_a_revoked_contact_gets_no_automatic_link_later(client, world, eng
         )
     await assign_inspector(client, portal, case_id)
     assert await sent_to(engine, case_id) == []
+
+
+CLOSE = """mutation ($input: CaseStatusInput!) { caseClose(input: $input) { errors { message } } }"""
+OVERRIDE = """mutation ($c: ID!, $i: CustomerPageSettingsInput) {
+  caseCustomerPageOverride(caseId: $c, input: $i) { errors { message } } }"""
+
+
+async def test_a_closed_case_sends_no_links(client, world, engine):
+    portal = world.portal
+    await configure(engine, portal.insurer.id, link_trigger="manual")
+    case_id = await create_case(client, portal, CONTACTS)
+    staff, case = portal.tokens["staff"], gid("Case", case_id)
+    closed = await gql(client, CLOSE, {"input": {"caseId": case, "reason": "Paid"}}, token=staff)
+    assert closed["data"]["caseClose"]["errors"] == []
+
+    result = await gql(
+        client, OVERRIDE, {"c": case, "i": {"linkTrigger": "CASE_CREATED"}}, token=staff
+    )
+
+    assert result["data"]["caseCustomerPageOverride"]["errors"] == []
+    assert await notifications(engine, case_id, "customer_link") == []
