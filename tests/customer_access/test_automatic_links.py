@@ -156,7 +156,9 @@ async def test_a_revoked_contact_gets_no_automatic_link_later(client, world, eng
     assert await sent_to(engine, case_id) == []
 
 
-CLOSE = """mutation ($input: CaseStatusInput!) { caseClose(input: $input) { errors { message } } }"""
+CLOSE = (
+    """mutation ($input: CaseStatusInput!) { caseClose(input: $input) { errors { message } } }"""
+)
 OVERRIDE = """mutation ($c: ID!, $i: CustomerPageSettingsInput) {
   caseCustomerPageOverride(caseId: $c, input: $i) { errors { message } } }"""
 
