@@ -117,11 +117,13 @@ def can_work_on_task(principal: Principal, task: Any) -> bool:
 
 
 def can_send_message(principal: Principal, case: Any) -> bool:
+    """Write in the customer chat: the insurer's side, the case's customer, and its
+    external case handler with customer_contact (who reads the chat in any case)."""
     if principal.acts_as_insurer:
         return principal.has_scope(Scope.MESSAGES_WRITE)
     if principal.role is Role.CUSTOMER:
         return principal.case_id == case.id
-    return is_external_case_handler(principal, case)
+    return ech_may(principal, case, Right.CUSTOMER_CONTACT)
 
 
 def can_comment(principal: Principal) -> bool:
@@ -215,3 +217,92 @@ def can_list_budgets(principal: Principal) -> bool:
 def can_see_budget_figures(principal: Principal, case: Any) -> bool:
     """A case's budget totals: whoever sees the case budget, except customers."""
     return principal.role is not Role.CUSTOMER and can_see_case_budget(principal, case)
+
+
+# The external case handler's rights. Each action below is the insurer's (staff, or an
+# insurer API key with cases:write) and also the case's external case handler's when the
+# portal grants the matching right. Services and `Case.viewerCan` both ask these
+# functions, so a button a client shows is the mutation the server accepts.
+
+ADMIN_LEVEL = 6  # company admins define the role
+
+
+def lacks_right(right: Right) -> str:
+    """The FORBIDDEN message for an external case handler whose role lacks `right`."""
+    return f"The external case handler role lacks the right '{right.value}'."
+
+
+def insurer_or_ech(principal: Principal, case: Any, right: Right) -> bool:
+    """The insurer's side manages the case; its external case handler does with `right`."""
+    return can_manage_case(principal) or ech_may(principal, case, right)
+
+
+def refusal(principal: Principal, case: Any, right: Right, otherwise: str) -> str:
+    """Why `insurer_or_ech` said no: the missing right when the principal is the case's
+    external case handler, else `otherwise`."""
+    return lacks_right(right) if is_external_case_handler(principal, case) else otherwise
+
+
+def can_define_ech_role(principal: Principal) -> bool:
+    """The portal's external case handler role: company admins (authority level 6)."""
+    return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL
+
+
+def can_read_ech_role(principal: Principal) -> bool:
+    """Staff, the insurer's API keys and partner users (the rights they would act with)."""
+    return principal.acts_as_insurer or principal.role is Role.PARTNER
+
+
+def can_assign_ech_office(principal: Principal) -> bool:
+    """Choosing the office that holds a case's external case handler role: case managers."""
+    return can_manage_case(principal)
+
+
+def can_assign_ech(principal: Principal, case: Any) -> bool:
+    """Naming the external case handler: case managers, or a user of the office that holds
+    the role on the case."""
+    if can_manage_case(principal):
+        return True
+    office_id = case.external_case_handler_office_id
+    return (
+        principal.role is Role.PARTNER
+        and office_id is not None
+        and (principal.office_id == office_id)
+    )
+
+
+def can_manage_tasks(principal: Principal, case: Any) -> bool:
+    """Add and remove tasks (right: manage_tasks)."""
+    return insurer_or_ech(principal, case, Right.MANAGE_TASKS)
+
+
+def can_assign_tasks(principal: Principal, case: Any) -> bool:
+    """Hand tasks to offices (right: assign_tasks)."""
+    return insurer_or_ech(principal, case, Right.ASSIGN_TASKS)
+
+
+def can_name_responsible(principal: Principal, case: Any, task: Any) -> bool:
+    """Name a task's responsible person: its office and staff, or the external case
+    handler with assign_tasks."""
+    return can_work_on_task(principal, task) or ech_may(principal, case, Right.ASSIGN_TASKS)
+
+
+def can_decide_compensation(principal: Principal, case: Any) -> bool:
+    return insurer_or_ech(principal, case, Right.DECIDE_COMPENSATION)
+
+
+def can_approve_tasks(principal: Principal, case: Any) -> bool:
+    """Approve completed tasks (right: approve_tasks)."""
+    return insurer_or_ech(principal, case, Right.APPROVE_TASKS)
+
+
+def can_start_inspection(principal: Principal, case: Any) -> bool:
+    """Start the main inspection whichever office holds it (right: start_inspection); the
+    office holding it starts its own task anyway (`can_work_on_task`)."""
+    return insurer_or_ech(principal, case, Right.START_INSPECTION)
+
+
+def can_contact_customer(principal: Principal, case: Any) -> bool:
+    """Share the customer page (grant and revoke access) and documents (right:
+    customer_contact). Reading the chat the external case handler always may."""
+    return insurer_or_ech(principal, case, Right.CUSTOMER_CONTACT)

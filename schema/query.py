@@ -30,6 +30,11 @@ from schema.types.office import (
     recommended_offices,
 )
 from schema.types.people import CaseContact, Company, Office, User
+from schema.types.rights import (
+    ExternalCaseHandlerRole,
+    external_case_handler_offices,
+    external_case_handler_role,
+)
 from schema.types.statistics import CaseStatisticsRow, case_statistics
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
@@ -277,6 +282,16 @@ class Query:
         "case handler).",
     )
 
+    external_case_handler_role: ExternalCaseHandlerRole = strawberry.field(
+        resolver=external_case_handler_role,
+        description="The portal's external case handler role: its rights with descriptions "
+        "(staff, insurer API keys and partner users).",
+    )
+    external_case_handler_offices: list[Office] = strawberry.field(
+        resolver=external_case_handler_offices,
+        description="Offices that can hold a case's external case handler role: those with "
+        "at least one active user eligible for it, by name (staff).",
+    )
     case_statistics: Connection[CaseStatisticsRow] = strawberry.field(
         resolver=case_statistics,
         description="The case statistics report, one row per case by case id (the rows of "

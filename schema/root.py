@@ -16,6 +16,7 @@ from schema.mutations import (
     customer_access,
     customer_page_settings,
     document,
+    external_case_handler,
     office,
     task,
 )
@@ -177,6 +178,24 @@ class Mutation:
         budget.budget_reject,
         "Reject a submitted budget with a note (same people as `budgetApprove`, no limit); "
         "emails the submitter. Feed: BUDGET_REJECTED.",
+    )
+    external_case_handler_role_update: external_case_handler.ExternalCaseHandlerRolePayload = _m(
+        external_case_handler.external_case_handler_role_update,
+        "Define the portal's external case handler role: exactly these rights (company "
+        "admins, authority level 6). Applies to every external case handler's next request.",
+    )
+    case_assign_external_case_handler_office: CasePayload = _m(
+        external_case_handler.case_assign_external_case_handler_office,
+        "Give a case's external case handler role to an office (staff); null takes it away. "
+        "Only offices with an active user eligible for the role (`externalCaseHandlerOffices`, "
+        "else BAD_USER_INPUT). Clears the named handler and emails the office's eligible "
+        "users. Feed: EXTERNAL_CASE_HANDLER_OFFICE_ASSIGNED.",
+    )
+    case_assign_external_case_handler: CasePayload = _m(
+        external_case_handler.case_assign_external_case_handler,
+        "Name the case's external case handler (staff, or a user of the office holding the "
+        "role); null unnames. Only an active eligible user of that office (else "
+        "BAD_USER_INPUT); emails them. Feed: EXTERNAL_CASE_HANDLER_ASSIGNED.",
     )
     comment_add: CommentPayload = _m(
         communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions.principal import Scope
+from permissions.rights import Right
 from resolvers.auth import (
     customer_claims,
     hash_password,
@@ -47,6 +48,7 @@ from server.db.models import (
     Company,
     CustomerAccessGrant,
     Document,
+    ExternalCaseHandlerRole,
     FeedEntry,
     Message,
     Office,
@@ -166,6 +168,8 @@ async def build_portal(engine: AsyncEngine, settings: Settings, name: str) -> Po
             budget_approval_limit=Decimal("10000"),
         )
         session.add_all([admin, handler, partner_user, other_partner_user, ech])
+        # The role has every right here; tests of a right narrow it (tests/ech).
+        session.add(ExternalCaseHandlerRole(insurer_id=insurer.id, rights=[r.value for r in Right]))
         await session.flush()
         case = _case(insurer, handler)
         handled_case = _case(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules, scopes
 from permissions.customer_page import contact_gets_access, trigger_milestone
 from permissions.principal import Principal
+from permissions.rights import Right
 from resolvers.auth import new_link_token
 from resolvers.services import customer_page, notifications
 from resolvers.services.common import case_for_update, require
@@ -31,8 +32,12 @@ CUSTOMER_ACCESS = (
 )
 
 
-def _may_manage_access(actor: Principal, case: Case) -> bool:
-    return rules.can_manage_case(actor) or rules.is_external_case_handler(actor, case)
+def _require_access_manager(actor: Principal, case: Case) -> None:
+    """The insurer's side, or the external case handler with customer_contact."""
+    require(
+        rules.can_contact_customer(actor, case),
+        rules.refusal(actor, case, Right.CUSTOMER_CONTACT, CUSTOMER_ACCESS),
+    )
 
 
 def customer_link(token: str) -> str:
@@ -55,7 +60,7 @@ async def grant_customer_access(
     An existing live grant of the contact is revoked: one working link per contact.
     """
     case = await case_for_update(session, actor, case_id)
-    require(_may_manage_access(actor, case), CUSTOMER_ACCESS)
+    _require_access_manager(actor, case)
     contact = await _contact_of(session, case, contact_id)
     if send and not (contact.email or contact.phone):
         raise bad_input("The contact has neither an email address nor a phone.", "contactId")
@@ -73,7 +78,7 @@ async def revoke_customer_access(
     """End the contact's access at once: their link, signed-in sessions and open
     subscriptions stop working. Returns the revoked grant."""
     case = await case_for_update(session, actor, case_id)
-    require(_may_manage_access(actor, case), CUSTOMER_ACCESS)
+    _require_access_manager(actor, case)
     contact = await _contact_of(session, case, contact_id)
     revoked = await _revoke_live(session, contact.id)
     if not revoked:
@@ -133,7 +138,7 @@ async def access_overview(
     ).scalar_one_or_none()
     if case is None:
         raise not_found("case")
-    require(_may_manage_access(actor, case), CUSTOMER_ACCESS)
+    _require_access_manager(actor, case)
     state = await customer_page.page_state(session, case.id)
     live = CustomerAccessGrant.revoked_at.is_(None)
     grants = (

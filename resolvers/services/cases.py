@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
+from permissions.rights import Right
 from resolvers.services import feed, milestones, offices
 from resolvers.services.common import (
     case_for_update,
@@ -295,7 +296,10 @@ async def set_compensation_decision(
     decision: CompensationDecision,
 ) -> Case:
     case = await case_for_update(session, actor, case_id)
-    require(rules.can_manage_case(actor), MANAGE)
+    require(
+        rules.can_decide_compensation(actor, case),
+        rules.refusal(actor, case, Right.DECIDE_COMPENSATION, MANAGE),
+    )
     ensure_not_closed(case)
     if decision is CompensationDecision.NONE:
         raise bad_input("Choose ACCEPTED, REJECTED or MORE_INFORMATION_NEEDED.", "decision")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules, scopes
 from permissions.customer_page import ChatDirection
 from permissions.principal import Principal, Role
+from permissions.rights import Right
 from resolvers.services import feed
 from resolvers.services.common import case_for_update, ensure_not_closed, require, text
 from resolvers.services.customer_activity import (
@@ -43,7 +44,12 @@ async def send_message(
 ) -> Message:
     """A customer writes to the insurer; staff or the external case handler to the customer."""
     case = await case_for_update(session, actor, case_id)
-    require(rules.can_send_message(actor, case), "You cannot use the customer chat of this case.")
+    require(
+        rules.can_send_message(actor, case),
+        rules.refusal(
+            actor, case, Right.CUSTOMER_CONTACT, "You cannot use the customer chat of this case."
+        ),
+    )
     await ensure_direction_allows(session, actor, case)
     ensure_not_closed(case)
     body_text = text(body, "body", max_length=MAX_BODY)

@@ -10,9 +10,10 @@ import enum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from permissions.rights import Right
 from resolvers.services import notifications
 from resolvers.services.notifications import Channel
-from server.db.models import Case, User
+from server.db.models import Case, ExternalCaseHandlerRole, User
 
 
 class CustomerActivity(enum.StrEnum):
@@ -31,11 +32,16 @@ _WHAT = {
 async def record_customer_activity(
     session: AsyncSession, *, case: Case, activity: CustomerActivity
 ) -> None:
-    """Flag the case for the dashboard and notify its case handler and external case
-    handler (whoever of them is named and active). The email says only that something
-    arrived, not what: mail is not the place for the customer's words."""
+    """Flag the case for the dashboard and notify its case handler and, when the portal
+    gives the role chat_notifications, its external case handler (whoever of them is
+    named and active). The email says only that something arrived, not what: mail is not
+    the place for the customer's words."""
     case.customer_activity_at = func.now()
-    recipients = [i for i in (case.case_handler_id, case.external_case_handler_id) if i]
+    recipients = [case.case_handler_id] if case.case_handler_id else []
+    if case.external_case_handler_id and await _portal_grants(
+        session, case.insurer_id, Right.CHAT_NOTIFICATIONS
+    ):
+        recipients.append(case.external_case_handler_id)
     if not recipients:
         return
     stmt = select(User.email).where(User.id.in_(recipients), User.active).order_by(User.id)
@@ -54,6 +60,14 @@ async def record_customer_activity(
                 "communication to see it and mark it as read."
             ),
         )
+
+
+async def _portal_grants(session: AsyncSession, insurer_id: int, right: Right) -> bool:
+    """Whether the portal's external case handler role has `right`."""
+    stmt = select(ExternalCaseHandlerRole.rights).where(
+        ExternalCaseHandlerRole.insurer_id == insurer_id
+    )
+    return right.value in ((await session.execute(stmt)).scalar_one_or_none() or ())
 
 
 def clear_customer_activity(case: Case) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal, Role
+from permissions.rights import Right
 from resolvers.services import feed, milestones
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
@@ -132,7 +133,10 @@ async def set_shared(
     changed: list[Document] = []
     for document_id in dict.fromkeys(document_ids):
         document, case = await document_for_update(session, actor, document_id)
-        require(rules.can_manage_case(actor) or rules.is_external_case_handler(actor, case), MANAGE)
+        require(
+            rules.can_contact_customer(actor, case),
+            rules.refusal(actor, case, Right.CUSTOMER_CONTACT, MANAGE),
+        )
         if not shared and document.uploaded_by_contact_id is not None:
             raise bad_input(
                 f"'{document.title}' was uploaded by the customer and stays shared with them.",

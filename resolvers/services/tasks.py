@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal
+from permissions.rights import Right
 from resolvers.services import feed, milestones, offices
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import (
@@ -28,6 +29,7 @@ from server.db.models import Case, Document, Office, Task, User
 from server.errors import AppError, ErrorCode, bad_input
 
 WORK = "Only staff or a user of the office holding the task may do this."
+APPROVE = "Only the insurer's staff approve completed tasks."
 
 
 async def _record(
@@ -61,7 +63,9 @@ async def add_task(
     budget_estimate: Decimal | None = None,
 ) -> Task:
     case = await case_for_update(session, actor, case_id)
-    require(rules.can_manage_case(actor), MANAGE)
+    require(
+        rules.can_manage_tasks(actor, case), rules.refusal(actor, case, Right.MANAGE_TASKS, MANAGE)
+    )
     ensure_not_closed(case)
     money(budget_estimate, "budgetEstimate")
     task = Task(
@@ -92,7 +96,9 @@ async def remove_task(
     *, session: AsyncSession, outbox: Outbox, actor: Principal, task_id: int
 ) -> Case:
     task, case = await task_for_update(session, actor, task_id)
-    require(rules.can_manage_case(actor), MANAGE)
+    require(
+        rules.can_manage_tasks(actor, case), rules.refusal(actor, case, Right.MANAGE_TASKS, MANAGE)
+    )
     ensure_not_closed(case)
     if task.status in (TaskStatus.STARTED, TaskStatus.COMPLETED, TaskStatus.APPROVED):
         raise AppError(
@@ -123,7 +129,9 @@ async def assign_office(
 ) -> Task:
     """Hand the task to an office; the person responsible is cleared for the office to pick."""
     task, case = await task_for_update(session, actor, task_id)
-    require(rules.can_manage_case(actor), MANAGE)
+    require(
+        rules.can_assign_tasks(actor, case), rules.refusal(actor, case, Right.ASSIGN_TASKS, MANAGE)
+    )
     ensure_not_closed(case)
     office = await portal_row(session, Office, office_id, case.insurer_id, "office")
     if not office.available_for_new_tasks and task.office_id != office.id:
@@ -154,7 +162,10 @@ async def assign_responsible(
 ) -> Task:
     """The office names the person responsible; staff may do it for them."""
     task, case = await task_for_update(session, actor, task_id)
-    require(rules.can_work_on_task(actor, task), WORK)
+    require(
+        rules.can_name_responsible(actor, case, task),
+        rules.refusal(actor, case, Right.ASSIGN_TASKS, WORK),
+    )
     ensure_not_closed(case)
     if task.office_id is None:
         raise AppError(ErrorCode.CONFLICT, "Assign the task to an office first.", field="taskId")
@@ -202,7 +213,16 @@ async def advance_task(
     """
     task, case = await task_for_update(session, actor, task_id)
     if step == "approve":
-        require(rules.can_manage_case(actor), "Only the insurer's staff approve completed tasks.")
+        require(
+            rules.can_approve_tasks(actor, case),
+            rules.refusal(actor, case, Right.APPROVE_TASKS, APPROVE),
+        )
+    elif step == "start" and task.kind is TaskKind.MAIN_INSPECTION:
+        # The external case handler may start the main inspection whichever office holds it.
+        require(
+            rules.can_work_on_task(actor, task) or rules.can_start_inspection(actor, case),
+            rules.refusal(actor, case, Right.START_INSPECTION, WORK),
+        )
     else:
         require(rules.can_work_on_task(actor, task), WORK)
     ensure_not_closed(case)

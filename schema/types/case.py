@@ -36,6 +36,7 @@ from schema.types.customer_page_settings import (
 )
 from schema.types.loading import load_one
 from schema.types.people import CaseContact, Office, User
+from schema.types.viewer_can import CaseViewerCan
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 
 PAGE_ARGS_HELP = (
@@ -235,3 +236,10 @@ class Case(Node):
     @guarded(BUDGET_FIGURES, "Totals of the case's task budgets: submitted, approved, both.")
     async def budget_summary(self, info: strawberry.Info) -> BudgetSummary:
         return BudgetSummary.of(await info.context.loaders.budgets_by_case.load(self.row.id))
+
+    @strawberry.field(
+        description="What you may do on this case now, one flag per action (so apps hide "
+        "buttons instead of guessing); from the same rules the mutations apply."
+    )
+    async def viewer_can(self, info: strawberry.Info) -> CaseViewerCan:
+        return await CaseViewerCan.of(info, self.row)

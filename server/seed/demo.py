@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
+from permissions.rights import Right
 from resolvers.auth import grant_principal, grant_select, hash_password, sha256_hex
 from resolvers.services import (
     access,
@@ -26,7 +27,7 @@ from resolvers.services import (
     communication,
     customer_page_settings,
     documents,
-    feed,
+    external_case_handler,
     tasks,
 )
 from resolvers.services.cases import CaseData, ContactData
@@ -200,6 +201,16 @@ CUSTOMER_PAGES: dict[str, dict[str, Any]] = {
 }
 
 
+# What each portal lets its external case handler do (set as its admin would).
+ECH_ROLES = {
+    "nordlys": [Right.MANAGE_TASKS, Right.ASSIGN_TASKS, Right.SEE_OFFICE_CATEGORIES,
+                Right.DECIDE_COMPENSATION, Right.APPROVE_BUDGETS, Right.APPROVE_TASKS,
+                Right.CUSTOMER_CONTACT, Right.CHAT_NOTIFICATIONS, Right.START_INSPECTION],
+    "fjord": [Right.ASSIGN_TASKS, Right.BUDGET_FOR_OTHER_PARTNERS, Right.APPROVE_BUDGETS,
+              Right.CUSTOMER_CONTACT, Right.REMOTE_VIDEO],
+}  # fmt: skip
+
+
 def principal_of(user: User) -> Principal:
     role = Role.STAFF if user.kind is UserKind.STAFF else Role.PARTNER
     return Principal(
@@ -224,10 +235,13 @@ class Seeder:
     users_by_id: dict[int, User] = field(default_factory=dict)
     offices: dict[int, Office] = field(default_factory=dict)
     insurers: dict[str, int] = field(default_factory=dict)
+    ech_rights: dict[int, frozenset[str]] = field(default_factory=dict)  # by insurer
 
     async def call(self, service: Any, actor: User | Principal, **kwargs: Any) -> Any:
         """Run a write service as `actor`, the way a mutation does."""
-        actor = actor if isinstance(actor, Principal) else principal_of(actor)
+        if isinstance(actor, User):  # partners carry the portal's rights, as on sign-in
+            rights = self.ech_rights.get(actor.insurer_id, frozenset())
+            actor = replace(principal_of(actor), ech_rights=rights)
         return await service(session=self.session, outbox=self.outbox, actor=actor, **kwargs)
 
     async def store(self, data: bytes) -> StoredFile:
@@ -274,6 +288,10 @@ async def create_portals(seeder: Seeder) -> None:
         await customer_page_settings.update_portal_settings(
             session=seeder.session, actor=admin, changes=page_settings
         )
+        rights = await external_case_handler.define_role(
+            session=seeder.session, actor=admin, rights=ECH_ROLES[key]
+        )
+        seeder.ech_rights[admin.insurer_id] = frozenset(right.value for right in rights)
 
 
 @dataclass
@@ -446,15 +464,10 @@ class CasePlay:
         )
 
     async def hand_to_external_handler(self) -> None:
-        """No service sets the external case handler yet: set it, record it as services do."""
-        ech, case, actor = self.seeder.users[self.crew(3)], self.case, principal_of(self.handler)
-        case.external_case_handler_office_id, case.external_case_handler_id = ech.office_id, ech.id
-        case.updated_at = func.now()
-        await feed.record(
-            self.seeder.session, self.seeder.outbox, actor=actor, case=case,
-            type=FeedEventType.CASE_UPDATED,
-            payload={"fields": ["externalCaseHandler", "externalCaseHandlerOffice"]},
-        )  # fmt: skip
+        """Staff give the role to the handler's office; the office names the handler."""
+        ech, service = self.seeder.users[self.crew(3)], external_case_handler
+        await self.on_case(service.assign_office, self.handler, office_id=ech.office_id)
+        await self.on_case(service.assign_handler, ech, user_id=ech.id)
         await self.tell(f"Hi, I am {ech.name}. I will follow up your case from now on.", by=ech)
 
     async def start_inspection(self) -> None:
