@@ -72,6 +72,14 @@ class CaseViewerCan:
         "`caseAssignExternalCaseHandler` (staff, or a user of the office holding the role, "
         "once an office holds it)."
     )
+    approve_budgets: bool = _flag(
+        "`budgetApprove` and `budgetReject` on this case, up to your approval limit "
+        "(external case handler: approve_budgets)."
+    )
+    submit_budgets: bool = _flag(
+        "`budgetSubmit` for at least one task of the case: your office's tasks, any task for "
+        "staff, or any task with the external case handler's budget_for_other_partners."
+    )
     see_office_categories: bool = _flag(
         "See office categories when assigning tasks (external case handler: see_office_categories)."
     )
@@ -134,6 +142,8 @@ class CaseViewerCan:
                 and live
                 and case.external_case_handler_office_id is not None
             ),
+            approve_budgets=rules.can_decide_budget(principal, case),
+            submit_budgets=await _can_submit_budgets(info, principal, case),
             see_office_categories=right(Right.SEE_OFFICE_CATEGORIES),
             make_cash_offers=right(Right.CASH_OFFERS),
             cash_offer_before_budget_approval=right(Right.CASH_OFFER_BEFORE_BUDGET_APPROVAL),
@@ -166,3 +176,11 @@ async def _can_send(info: strawberry.Info, principal: Principal, case: Any) -> b
         return _can_upload(principal)
     state = await info.context.loaders.page_state_by_case.load(case.id)
     return bool(state.view().staff_can_send)
+
+
+async def _can_submit_budgets(info: strawberry.Info, principal: Principal, case: Any) -> bool:
+    """budgets' own rule for any of the case's tasks (batched: one statement per request)."""
+    if principal.role not in (Role.STAFF, Role.PARTNER):
+        return False  # people submit budgets, never API keys or customers
+    tasks = await info.context.loaders.tasks_by_case.load(case.id)
+    return any(rules.can_submit_task_budget(principal, case, task) for task in tasks)

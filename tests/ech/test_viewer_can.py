@@ -94,3 +94,32 @@ async def test_no_query_per_case(client, engine, world, count_statements, who):
         await gql(client, LIST, token=token)
 
     assert len(many.statements) == len(few.statements)
+
+
+BUDGET_FLAGS = "query ($id: ID!) { case(id: $id) { viewerCan { approveBudgets submitBudgets } } }"
+
+
+@pytest.mark.parametrize(
+    ("who", "rights", "expected"),
+    [
+        ("staff", set(), {"approveBudgets": True, "submitBudgets": True}),
+        ("ech", {Right.APPROVE_BUDGETS}, {"approveBudgets": True, "submitBudgets": False}),
+        (
+            "ech",
+            {Right.BUDGET_FOR_OTHER_PARTNERS},
+            {"approveBudgets": False, "submitBudgets": True},
+        ),
+        ("partner", set(Right), {"approveBudgets": False, "submitBudgets": True}),  # own task
+        ("integration", set(), {"approveBudgets": False, "submitBudgets": False}),
+    ],
+)
+async def test_budget_flags_follow_the_budget_rules(
+    client, engine, settings, who, rights, expected
+):
+    portal = await build_portal(engine, settings, "Budsjett")
+    staged = await stage(engine, portal)
+    await set_rights(engine, portal, rights)
+
+    result = await gql(client, BUDGET_FLAGS, {"id": staged.case_gid}, token=portal.tokens[who])
+
+    assert result["data"]["case"]["viewerCan"] == expected
