@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
@@ -23,7 +24,7 @@ from resolvers.services.communication import ensure_customer_can_send
 from resolvers.services.customer_activity import CustomerActivity, record_customer_activity
 from resolvers.services.outbox import Outbox
 from server.db.enums import DocumentType, FeedEventType
-from server.db.models import Document, Task
+from server.db.models import Case, Document, Task
 from server.errors import AppError, ErrorCode, bad_input, not_found
 from server.storage.files import LocalFileStorage, StoredFile, TooLarge
 
@@ -112,6 +113,16 @@ async def create_document(
     return document
 
 
+async def _lock_cases_in_order(session: AsyncSession, actor: Principal, ids: list[int]) -> None:
+    """Lock the documents' cases by ascending id before touching any: two calls naming the
+    same cases in opposite orders then queue instead of deadlocking."""
+    cases = select(Document.case_id).where(
+        Document.id.in_(ids), Document.insurer_id == actor.insurer_id
+    )
+    stmt = select(Case.id).where(Case.id.in_(cases)).order_by(Case.id).with_for_update()
+    await session.execute(stmt)
+
+
 async def set_shared(
     *,
     session: AsyncSession,
@@ -130,8 +141,10 @@ async def set_shared(
     if len(document_ids) > 100:
         raise bad_input("At most 100 documents at a time.", "documentIds")
     require(actor.role is not Role.CUSTOMER, "Customers cannot change document sharing.")
+    ids = list(dict.fromkeys(document_ids))
+    await _lock_cases_in_order(session, actor, ids)
     changed: list[Document] = []
-    for document_id in dict.fromkeys(document_ids):
+    for document_id in ids:
         document, case = await document_for_update(session, actor, document_id)
         require(
             rules.can_contact_customer(actor, case),
