@@ -182,7 +182,7 @@ async def _many_cases(engine, portal, count: int) -> None:
         await conn.execute(
             text(
                 "INSERT INTO cases (insurer_id, number, damage_type, street, postal_code, city, "
-                "case_handler_id) SELECT :insurer, 'B-' || n, 'water', 'Bulkveien ' || n, "
+                "case_handler_id) SELECT :insurer, 'T-B' || n, 'water', 'Bulkveien ' || n, "
                 "'0150', 'Oslo', :handler FROM generate_series(1, :count) AS n"
             ),
             {"insurer": portal.insurer.id, "handler": portal.handler.id, "count": count},
