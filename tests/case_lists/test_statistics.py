@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from resolvers.queries.case_statistics import BATCH, COLUMNS
 from tests.case_lists.seed import Seeded, seed_dashboard
-from tests.factories import build_portal
+from tests.factories import add_cases, build_portal
 from tests.graphql import error_codes, gql
 
 REPORT = "/reports/case-statistics.csv"
@@ -233,3 +233,19 @@ async def test_csv_streams_in_chunks(app, engine, settings):
     assert len(bodies) >= 4  # header, then 1000 + 1000 + 503 rows
     lines = b"".join(bodies).decode().splitlines()
     assert len(lines) == 1 + 2 * BATCH + 500 + 3
+
+
+async def test_graphql_statistics_statement_count_is_flat(
+    client, engine, settings, count_statements
+):
+    portal = await build_portal(engine, settings, "ManyStatistics")
+    await add_cases(engine, portal, 50)
+    counts = {}
+    for first in (5, 50):
+        with count_statements() as counter:
+            result = await gql(client, STATISTICS, {"first": first}, token=portal.tokens["staff"])
+        assert "errors" not in result, result
+        assert len(result["data"]["caseStatistics"]["nodes"]) == first
+        counts[first] = counter.count
+    assert counts[5] == counts[50], counts
+    assert counts[50] <= 3, counts  # the page and its total (plus the principal check)
