@@ -169,13 +169,20 @@ class CaseTails(Worker):
             self.engine, [s.principal for s in subscribers], [t.case_id for t in tails], feed_ids
         )
         for tail in tails:
-            self._dispatch(tail, by_case.get(tail.case_id, []), access)
+            self._dispatch(tail, by_case.get(tail.case_id, []), access, subscribers)
         if len(rows) == READ_LIMIT:
             self._dirty.update(t.case_id for t in reading)
             self.wake()
 
-    def _dispatch(self, tail: _Tail, rows: list[Any], access: Any) -> None:
+    def _dispatch(
+        self, tail: _Tail, rows: list[Any], access: Any, checked: set[Subscriber]
+    ) -> None:
         for subscriber in list(tail.subscribers):
+            if subscriber not in checked:
+                # Registered while this batch was being checked: it starts after the rows
+                # just read (register reads the case's last id), so they are not news to it,
+                # and it has no verdict here (without this, it read as revoked).
+                continue
             view = access.view_for(subscriber.principal)
             # The case itself first: a lost case ends the stream even without new rows.
             result = verdict(view, self.kind, tail.case_id, None, one_case=True)

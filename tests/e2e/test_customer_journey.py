@@ -168,7 +168,9 @@ async def test_a_customer_follows_their_case_and_chats_live(
         assert await api.count(DASHBOARD, staff) == 0
 
         await api.ok(SEND, customer, i={"caseId": case_id, "body": "Is the floor covered?"})
-        heard = (await staff_socket.data(staff_op))["data"]["caseMessages"]
+        event = await staff_socket.data(staff_op)
+        assert "errors" not in event, event
+        heard = event["data"]["caseMessages"]
         assert heard == {
             "body": "Is the floor covered?",
             "sender": {"displayName": "ola@kunde.test"},
