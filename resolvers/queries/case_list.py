@@ -29,7 +29,7 @@ from server.db.enums import (
     TaskStatus,
 )
 from server.db.models import Budget, Case, Message, Office, Task
-from server.errors import bad_input
+from server.errors import bad_input, forbidden
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -71,6 +71,25 @@ class CaseFilter:
     has_external_case_handler: bool | None = None
     external_case_handler_is_me: bool | None = None
     unread_customer_messages: bool | None = None
+
+    def insider_filters(self) -> list[str]:
+        """The filters set that name people, offices or the insurer's side of the chat:
+        on a customer's own case they would reveal what their page may hide."""
+        insider = {
+            "caseHandlerId": self.case_handler_id is not None,
+            "customerActivity": self.customer_activity is not None,
+            "officeIds": bool(self.office_ids),
+            "caseHandlerIds": bool(self.case_handler_ids),
+            "inspectorIds": bool(self.inspector_ids),
+            "projectManagerIds": bool(self.project_manager_ids),
+            "userId": self.user_id is not None,
+            "myTasks": self.my_tasks is not None,
+            "actionRequired": self.action_required is not None,
+            "hasExternalCaseHandler": self.has_external_case_handler is not None,
+            "externalCaseHandlerIsMe": self.external_case_handler_is_me is not None,
+            "unreadCustomerMessages": self.unread_customer_messages is not None,
+        }
+        return [name for name, used in insider.items() if used]
 
     def conditions(self, principal: Principal) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -297,6 +316,11 @@ async def list_cases(
     last: int | None,
     before: str | None,
 ) -> CasePage:
+    if principal.role is Role.CUSTOMER and (insider := case_filter.insider_filters()):
+        raise forbidden(
+            "Customers filter their case list by status, damage type, text and creation "
+            f"date only, not by {', '.join(insider)}."
+        )
     args = PageArgs.parse(first, None, last, None)  # validates the page size
     from_end = args.from_end
     where = [scopes.visible_cases(principal), *case_filter.conditions(principal)]

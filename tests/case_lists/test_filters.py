@@ -128,11 +128,25 @@ async def test_filter_returns_exactly_the_expected_cases(
     assert await _numbers(client, seeded, viewer, case_filter) == seeded.numbers(*expected)
 
 
-async def test_customer_filters_see_only_their_case(client, seeded):
-    """Customers take the resolver path; the viewer flags mean nothing for them."""
-    mine = await _numbers(client, seeded, "customer", {"unreadCustomerMessages": True})
-    assert mine == seeded.numbers("case")
-    assert await _numbers(client, seeded, "customer", {"myTasks": True}) == set()
+@pytest.mark.parametrize(
+    "case_filter",
+    [
+        {"caseHandlerId": "handler"},
+        {"unreadCustomerMessages": True},
+        {"myTasks": True},
+        {"inspectorIds": ["partner_user"]},
+        {"customerActivity": False},
+    ],
+)
+async def test_customers_cannot_probe_their_case_with_insider_filters(client, seeded, case_filter):
+    """Filtering their own case by who handles it would reveal what the page may hide
+    (e.g. the case handler when `showCaseHandlerName` is off)."""
+    resolved = {key: _ids(seeded, value) for key, value in case_filter.items()}
+    token = seeded.portal.tokens["customer"]
+    result = await gql(client, CASES, {"filter": resolved, "first": 10}, token=token)
+    assert error_codes(result) == ["FORBIDDEN"], result
+    allowed = await _numbers(client, seeded, "customer", {"status": ["OPEN", "ON_HOLD"]})
+    assert allowed <= seeded.numbers("case")
 
 
 @pytest.mark.parametrize(
