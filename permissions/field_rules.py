@@ -104,6 +104,7 @@ PARTNER_CONTACT = FieldRule(
     lambda principal, source, info: rules.can_see_partner_contact(principal),
 )
 
+
 # Offices: what partners see of other partners' tasks, and the insurer's office categories.
 
 
