@@ -23,6 +23,7 @@ from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
 from schema.types.people import CaseContact, Company, Office, User
+from schema.types.rate_limit import RateLimit, rate_limit
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
 
@@ -168,6 +169,12 @@ class Query:
         async with info.context.engine.connect() as conn:
             stored = await insurer_settings(conn, principal.insurer_id)
         return CustomerPageSettings.of(effective_settings(stored, None))
+
+    rate_limit: RateLimit | None = strawberry.field(
+        resolver=rate_limit,
+        description="Your points budget and what this operation cost; null when rate limits "
+        "are turned off. Works signed in or not (then the budget is your address's).",
+    )
 
     @strawberry.field(description="Any object by its global id; NOT_FOUND when absent or unseen.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node:
