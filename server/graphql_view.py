@@ -271,7 +271,10 @@ class CasegraphGraphQL(GraphQL):
                 "path": "refused",
             },
         )
-        return ExecutionResult(data=None, errors=[GraphQLError(exc.message, original_error=exc)])
+        result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, original_error=exc)])
+        requested = exc.extensions.get("cost", {}).get("requested", 0)
+        result.extensions = {"cost": Ticket(None, False, requested, None).report(None)}
+        return result
 
     async def _compiled(
         self, request: Any, context: Context, request_data: Any
