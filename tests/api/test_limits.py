@@ -72,7 +72,7 @@ async def test_page_sizes_are_1_to_100_on_every_connection(client, world):
             "BAD_USER_INPUT"
         ]
     for n, ok in ((100, True), (101, False)):
-        result = await gql(client, "{ cases(last: %d) { totalCount } }" % n, token=token)
+        result = await gql(client, f"{{ cases(last: {n}) {{ totalCount }} }}", token=token)
         assert ("errors" not in result) is ok
 
 
