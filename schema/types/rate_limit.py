@@ -48,7 +48,7 @@ async def rate_limit(info: strawberry.Info) -> RateLimit | None:
         reset_at=dt.datetime.fromtimestamp(budget.reset_at, dt.UTC),
         refill_per_second=settings.rate_limit_refill_per_second,
         cost=operation_cost(
-            info.schema._schema, info.operation, info.fragments, info.variable_values
+            info.schema._schema, info.operation, info._raw_info.fragments, info.variable_values
         ),
         max_cost=MAX_COST,
     )
