@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import random
 import re
 import time
 from typing import Any
@@ -58,8 +59,11 @@ class IdempotencyStore:
         mine = and_(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
         while True:
             async with self.engine.begin() as conn:
+                # This key's expired claim, and now and then everyone's (indexed).
+                sweep = random.random() < 0.01
+                expired = IdempotencyKey.expires_at < func.now()
                 await conn.execute(
-                    delete(IdempotencyKey).where(mine, IdempotencyKey.expires_at < func.now())
+                    delete(IdempotencyKey).where(expired if sweep else mine & expired)
                 )
                 claimed = await conn.execute(
                     insert(IdempotencyKey)

@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -133,9 +133,3 @@ async def register_documents(
     async with engine.begin() as conn:
         result = await conn.execute(stmt.returning(TrustedDocument.sha256))
         return len(result.all())
-
-
-async def is_registered(engine: AsyncEngine, sha256: str) -> bool:
-    async with engine.connect() as conn:
-        stmt = select(exists().where(TrustedDocument.sha256 == sha256))
-        return bool((await conn.execute(stmt)).scalar())
