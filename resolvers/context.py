@@ -30,6 +30,8 @@ class Context:
     # Set when a credential was sent but rejected: every field that needs a principal
     # reports this reason instead of a generic one.
     auth_error: AppError | None = None
+    # Points buckets (server.ratelimit): the rateLimit query and sign-in attempts.
+    buckets: Any = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -30,6 +30,7 @@ from schema.types.office import (
     recommended_offices,
 )
 from schema.types.people import CaseContact, Company, Office, User
+from schema.types.rate_limit import RateLimit, rate_limit
 from schema.types.rights import (
     ExternalCaseHandlerRole,
     external_case_handler_offices,
@@ -243,6 +244,12 @@ class Query:
         async with info.context.engine.connect() as conn:
             stored = await insurer_settings(conn, principal.insurer_id)
         return CustomerPageSettings.of(effective_settings(stored, None))
+
+    rate_limit: RateLimit | None = strawberry.field(
+        resolver=rate_limit,
+        description="Your points budget and what this operation cost; null when rate limits "
+        "are turned off. Works signed in or not (then the budget is your address's).",
+    )
 
     @strawberry.field(description="Any object by its global id; NOT_FOUND when absent or unseen.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node:

@@ -20,6 +20,9 @@ def error_code(error: GraphQLError) -> ErrorCode:
     original = error.original_error
     if isinstance(original, AppError):
         return original.code
+    coded = (error.extensions or {}).get("code")
+    if original is None and coded in ErrorCode.__members__:
+        return ErrorCode(coded)  # a validation rule that names its code (schema/limits.py)
     if original is None or error.path is None:
         # Parse, validation and variable coercion errors happen before any resolver runs.
         return ErrorCode.GRAPHQL_VALIDATION_FAILED

@@ -4,9 +4,11 @@ and the extensions every request goes through."""
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.gate import SocketGate
+from schema.limits import LimitedParserCache, QueryLimits
 from schema.mutations import (
     api_key,
     auth,
@@ -215,10 +217,12 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=list(NODE_TYPES.values()),
         extensions=[
-            lambda: ParserCache(maxsize=1000),
+            LimitedParserCache,  # the token limit, one cached parse per document
+            QueryLimits,  # depth and aliases, as validation rules built once
             lambda: ValidationCache(maxsize=1000),
             RequestLog,
             SocketScope,
+            SocketGate,  # after SocketScope: admission sees the operation's principal
         ],
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,

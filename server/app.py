@@ -21,17 +21,21 @@ from resolvers.loaders import Loaders
 from resolvers.subscriptions.live import LiveEvents
 from schema.node import decode_global_id
 from schema.root import build_schema
+from server.admission import Admission
 from server.body_limit import BodyLimit
 from server.db.engine import make_engine, make_session_factory
 from server.fast_path import CompiledFastPath
 from server.graphql_view import CasegraphGraphQL, authenticate
+from server.idempotency import IdempotencyStore
 from server.notify.dispatcher import Dispatcher, plain_dsn
 from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
+from server.ratelimit import Buckets, make_buckets
 from server.reports import case_statistics_csv
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
+from server.trusted_documents import TrustedDocuments
 from server.websocket import OPEN_SOCKETS
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,10 @@ class Services:
     reads: CompiledReads | None = None
     live: LiveEvents | None = None  # live subscriptions of this process (set in the lifespan)
     notifier: Dispatcher | None = None  # sends queued emails and SMS (set in the lifespan)
+    # The public API's guards (set in the lifespan): see server/admission.py.
+    buckets: Buckets | None = None
+    admission: Admission | None = None
+    idempotency: IdempotencyStore | None = None
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -147,6 +155,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.compiled_reads
             else None,
         )
+        services = app.state.services
+        services.buckets = make_buckets(settings.redis_url)
+        documents = TrustedDocuments(engine)
+        services.admission = Admission(schema._schema, settings, services.buckets, documents)
+        services.idempotency = IdempotencyStore(engine, settings.idempotency_ttl_seconds)
         # One Redis subscription for the whole process, fanned out to the live tails.
         live = LiveEvents(engine)
         hub = Hub(broker, settings.redis_url)
@@ -175,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await live.stop()
             await broker.close()
+            await services.buckets.close()
             if app.state.services.reads is not None:
                 await app.state.services.reads.close()
             await engine.dispose()

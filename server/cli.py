@@ -1,4 +1,4 @@
-"""The `casegraph` command: serve, db upgrade, seed, schema export."""
+"""The `casegraph` command: serve, db upgrade, seed, schema export, documents register."""
 
 from __future__ import annotations
 
@@ -108,6 +108,33 @@ def cmd_schema_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents_register(args: argparse.Namespace) -> int:
+    import json
+
+    from server.db.engine import make_engine
+    from server.trusted_documents import parse_manifest, register_documents
+
+    try:
+        documents = parse_manifest(json.loads(Path(args.manifest).read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"{args.manifest}: not a usable manifest: {exc}", file=sys.stderr)
+        return 2
+    url, _ = _database_url(Settings())
+    _upgrade(url)
+    client = args.client or Path(args.manifest).stem
+
+    async def register() -> int:
+        engine = make_engine(url, pool_size=1)
+        try:
+            return await register_documents(engine, client, documents)
+        finally:
+            await engine.dispose()
+
+    added = asyncio.run(register())
+    print(f"{client}: {len(documents)} documents in the manifest, {added} newly registered")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casegraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="print the SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default stdout)")
     export.set_defaults(run=cmd_schema_export)
+
+    documents = commands.add_parser("documents", help="trusted documents (persisted queries)")
+    documents_commands = documents.add_subparsers(dest="documents_command", required=True)
+    register = documents_commands.add_parser(
+        "register",
+        help="register a client's documents: an Apollo persisted-query manifest "
+        "(generate-persisted-query-manifest) or a {sha256: document} map",
+    )
+    register.add_argument("manifest", help="the manifest's JSON file")
+    register.add_argument("--client", help="the client's name (default: the file's name)")
+    register.set_defaults(run=cmd_documents_register)
     return parser
 
 

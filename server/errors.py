@@ -2,7 +2,8 @@
 
 Every GraphQL error the server returns has `extensions.code` from `ErrorCode` and
 `extensions.requestId`. Anything else raised inside a resolver is a bug: it is logged
-with the request id and reaches the client masked as INTERNAL.
+with the request id and reaches the client masked as INTERNAL. The README lists the set;
+`tests/test_errors.py` keeps the two in step.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ class ErrorCode(enum.StrEnum):
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     # The document itself is wrong: syntax, unknown fields, wrong variable types.
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # Abuse limits, checked before execution: depth, aliases or tokens over the maximum
+    # (`extensions.limit` names which), or the operation's estimated cost.
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    COST_LIMIT = "COST_LIMIT"
+    # The client's points bucket (or sign-in attempts) is spent; `extensions.retryAfter`.
+    RATE_LIMITED = "RATE_LIMITED"
+    # Apollo persisted queries: the hash is unknown here (send the query with it), or
+    # this session may only run registered documents and this one is not registered.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
     INTERNAL = "INTERNAL"
 
 

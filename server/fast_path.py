@@ -2,9 +2,12 @@
 from the socket to PostgreSQL and back without Starlette or Strawberry in between.
 
 It authenticates by the token's signed hint (no lookup: the statement itself checks the
-hint against the database), runs one statement per root field and sends PostgreSQL's
-bytes. Anything else — mutations, API keys, uploads, errors of any kind, a hint the
-database no longer backs — is handed, body and all, to the full application.
+hint against the database), passes admission (limits, cost, the client's points bucket:
+server/admission.py), runs one statement per root field and sends PostgreSQL's bytes with
+`extensions.cost` added. Anything else — mutations, API keys, uploads, persisted-query
+hashes, refusals and errors of any kind, a hint the database no longer backs — is handed,
+body and all, to the full application, with the admission already made (so the points are
+taken once).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import orjson
 
 from resolvers.auth import principal_hint
 from resolvers.compiled.executor import CompiledReads
-from server.graphql_view import new_request_id
+from server.errors import AppError
+from server.graphql_view import TICKET_SCOPE_KEY, new_request_id
+from server.http_media import negotiate
 
 request_log = logging.getLogger("casegraph.request")
 Scope = dict[str, Any]
@@ -69,6 +74,8 @@ class CompiledFastPath:
             return False
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return False
+        if request.get("extensions") is not None:
+            return False  # persisted-query hashes and the like: the full app
         variables = request.get("variables")
         operation_name = request.get("operationName")
         if variables is not None and not isinstance(variables, dict):
@@ -76,6 +83,20 @@ class CompiledFastPath:
         if operation_name is not None and not isinstance(operation_name, str):
             return False
         started = time.perf_counter()
+        try:
+            ticket = await services.admission.admit(
+                query=request["query"],
+                operation_name=operation_name,
+                variables=variables,
+                extensions=None,
+                principal=principal,
+                client_ip=(scope.get("client") or (None,))[0],
+            )
+        except AppError:
+            return False  # the full app refuses it again, in its words; nothing was taken
+        scope[TICKET_SCOPE_KEY] = ticket  # if we hand on from here, the points are taken
+        if not ticket.valid:
+            return False
         answer = await reads.execute(
             query=request["query"],
             operation_name=operation_name,
@@ -85,13 +106,17 @@ class CompiledFastPath:
         )
         if answer is None:
             return False
+        del scope[TICKET_SCOPE_KEY]
+        cost = orjson.dumps({"cost": ticket.report(orjson.loads(answer)["data"])})
+        answer = answer.rstrip()[:-1] + b',"extensions":' + cost + b"}"
+        media_type = negotiate(headers.get(b"accept", b"").decode("latin-1")).encode()
         request_id = new_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media_type + b"; charset=utf-8"),
                     (b"content-length", str(len(answer)).encode()),
                     (b"x-request-id", request_id.encode()),
                 ],

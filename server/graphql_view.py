@@ -1,4 +1,6 @@
-"""The Strawberry ASGI view: context per request, error shape, orjson responses."""
+"""The Strawberry ASGI view: context per request, admission (limits, cost, rate limits,
+trusted documents), idempotent mutations, error shape, status codes and media types of
+GraphQL over HTTP, orjson responses."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import uuid
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -21,13 +23,23 @@ from resolvers.auth import principal_from_bearer
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from schema.request_log import error_code
+from server.admission import Ticket
 from server.errors import AppError, ErrorCode
+from server.http_media import http_status, negotiate
+from server.idempotency import HEADER as IDEMPOTENCY_HEADER
+from server.idempotency import checked_key, request_hash
 from server.websocket import TextFrameAdapter, socket_context
 from server.websocket import on_connect as accept_socket
 
 log = logging.getLogger("casegraph.errors")
 request_log = logging.getLogger("casegraph.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The lean path (server/fast_path.py) leaves its admission here when it hands a request on.
+TICKET_SCOPE_KEY = "casegraph.ticket"
+
+
+def client_ip(request: Request | WebSocket) -> str | None:
+    return request.client.host if request.client else None
 
 
 def request_id_of(request: Request | WebSocket) -> str:
@@ -63,7 +75,10 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     code = error_code(error)
     original = error.original_error
     formatted = error.formatted
-    extensions: dict[str, Any] = {"code": code.value, "requestId": request_id}
+    # Extensions a rule or AppError set (limit, retryAfter…); never an unexpected error's.
+    given = error.extensions if code is not ErrorCode.INTERNAL else None
+    extensions: dict[str, Any] = {**(given or {})}
+    extensions.update(code=code.value, requestId=request_id)
     if isinstance(original, AppError):
         extensions.update(original.extensions)
     elif code is ErrorCode.INTERNAL:
@@ -101,7 +116,24 @@ class CasegraphGraphQL(GraphQL):
             settings=services.settings,
             request_id=request_id,
             auth_error=auth_error,
+            buckets=services.buckets,
         )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # create_response is not given the request; it needs the client's Accept.
+        sub_response.casegraph_accept = request.headers.get("accept", "")  # type: ignore[attr-defined]
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        media_type = negotiate(getattr(sub_response, "casegraph_accept", ""))
+        status, headers = http_status(response_data, media_type)
+        if sub_response.status_code is None:  # type: ignore[comparison-overlap]
+            sub_response.status_code = status
+        sub_response.headers.update(headers)
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        return response
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -112,8 +144,50 @@ class CasegraphGraphQL(GraphQL):
         root_value: Any,
         request_data: Any,
     ) -> ExecutionResult:
+        """Admit the operation, then answer it: from a stored first response (idempotent
+        retries), the compiled SQL path, or Strawberry."""
+        services = request.app.state.services
+        try:
+            ticket: Ticket = request.scope.pop(TICKET_SCOPE_KEY, None) or (
+                await services.admission.admit(
+                    query=request_data.query,
+                    operation_name=request_data.operation_name,
+                    variables=request_data.variables,
+                    extensions=request_data.extensions,
+                    principal=context.principal,
+                    client_ip=client_ip(request),
+                )
+            )
+        except AppError as exc:
+            return self._refused(exc, sub_response, context, request_data)
+        if ticket.query != request_data.query:  # named by a persisted-query hash
+            request_data = dataclasses.replace(request_data, query=ticket.query)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None or ticket.operation_type is not OperationType.MUTATION:
+            result = await self._answer(request, request_adapter, sub_response, context,
+                                        root_value, request_data, ticket)  # fmt: skip
+        else:
+            try:
+                result = await self._idempotent(
+                    key, request, request_adapter, sub_response, context, root_value,
+                    request_data, ticket,
+                )  # fmt: skip
+            except AppError as exc:
+                return self._refused(exc, sub_response, context, request_data)
+        return self._with_cost(result, ticket)
+
+    async def _answer(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+        ticket: Ticket,
+    ) -> ExecutionResult:
         """Queries take the compiled SQL path when it can answer them exactly."""
-        compiled = await self._compiled(request, context, request_data)
+        compiled = await self._compiled(request, context, request_data) if ticket.valid else None
         if compiled is not None and not context.settings.compare_read_paths:
             return compiled
         reference = await super().execute_single(
@@ -134,6 +208,73 @@ class CasegraphGraphQL(GraphQL):
         message = f"compiled read path differs: {actual!r} != {expected!r}"
         log.error(message)
         return ExecutionResult(data=None, errors=[GraphQLError(message)])
+
+    async def _idempotent(
+        self,
+        key: str,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+        ticket: Ticket,
+    ) -> ExecutionResult:
+        """A mutation with an Idempotency-Key acts once; retries get its first response."""
+        principal = context.require_principal()
+        store = request.app.state.services.idempotency
+        scope, key = principal.label(), checked_key(key)
+        fingerprint = request_hash(
+            request_data.query, request_data.operation_name, request_data.variables
+        )
+        first = await store.claim(scope, key, fingerprint)
+        if first is not None:
+            sub_response.headers["Idempotent-Replayed"] = "true"
+            return CompiledResult(data=first.get("data"), errors=None, body=orjson.dumps(first))
+        try:
+            result = await self._answer(request, request_adapter, sub_response, context,
+                                        root_value, request_data, ticket)  # fmt: skip
+        except BaseException:
+            await store.release(scope, key)
+            raise
+        response = await self.process_result(request, result)
+        codes = {e["extensions"]["code"] for e in response.get("errors", ())}
+        if ErrorCode.INTERNAL.value in codes:
+            await store.release(scope, key)  # nothing was committed: let the retry act
+        else:
+            await store.finish(scope, key, dict(response))
+        return CompiledResult(data=result.data, errors=None, body=orjson.dumps(response))
+
+    def _with_cost(self, result: ExecutionResult, ticket: Ticket) -> ExecutionResult:
+        """`extensions.cost` on every response: estimated, actual, and the budget left."""
+        if isinstance(result, CompiledResult):
+            data = result.data if result.data is not None else orjson.loads(result.body)["data"]
+            result.extensions = {"cost": ticket.report(data)}
+        else:
+            result.extensions = {**(result.extensions or {}), "cost": ticket.report(result.data)}
+        return result
+
+    def _refused(
+        self, exc: AppError, sub_response: Any, context: Context, request_data: Any
+    ) -> ExecutionResult:
+        """An operation admission (or an idempotency check) turned away, before it ran."""
+        principal = context.principal
+        request_log.info(
+            "graphql",
+            extra={
+                "requestId": context.request_id,
+                "principal": principal.label() if principal else "anonymous",
+                "operationName": request_data.operation_name,
+                "operationType": None,
+                "durationMs": 0.0,
+                "errorCodes": [exc.code.value],
+                "path": "refused",
+            },
+        )
+        result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, original_error=exc)])
+        requested = exc.extensions.get("cost", {}).get("requested", 0)
+        result.extensions = {"cost": Ticket(None, False, requested, None).report(None)}
+        return result
 
     async def _compiled(
         self, request: Any, context: Context, request_data: Any
@@ -169,7 +310,7 @@ class CasegraphGraphQL(GraphQL):
 
     async def process_result(self, request: Any, result: ExecutionResult) -> dict[str, Any]:
         if isinstance(result, CompiledResult):
-            return RawBody(result.body)
+            return RawBody(_with_extensions(result.body, result.extensions))
         data: dict[str, Any] = {"data": result.data}
         if result.errors:
             request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
@@ -189,6 +330,14 @@ class CompiledResult(ExecutionResult):
     """A response the compiled read path built: the whole body, as bytes."""
 
     body: bytes = b""
+
+
+def _with_extensions(body: bytes, extensions: dict[str, Any] | None) -> bytes:
+    """`body` (a JSON object without "extensions") with `extensions` added."""
+    if not extensions:
+        return body
+    end = body.rstrip()
+    return end[:-1] + b',"extensions":' + orjson.dumps(extensions) + b"}"
 
 
 class RawBody(dict):  # type: ignore[type-arg]

@@ -65,6 +65,30 @@ class Settings(BaseSettings):
         description="Testing: answer every compiled query by both paths and fail on a difference.",
     )
 
+    # The public API's limits (README: "Limits").
+    rate_limit_points: int = Field(
+        default=10_000,
+        description="Points bucket per client (user, API key, customer); 0 turns rate limits off.",
+    )
+    rate_limit_refill_per_second: float = Field(
+        default=100.0, description="Points a client's bucket regains per second."
+    )
+    login_attempts: int = Field(
+        default=10, description="Sign-in attempts per email and IP within login_window_seconds."
+    )
+    login_window_seconds: int = 300
+    trusted_documents_only_for_customers: bool = Field(
+        default=False,
+        description="Customer sessions may run only registered documents (trusted documents).",
+    )
+    introspection_for_customers: bool = Field(
+        default=True,
+        description="Customers may introspect (staff, partners and API keys always may).",
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600, description="How long an Idempotency-Key keeps its first result."
+    )
+
     @property
     def data_dir(self) -> Path:
         return self.casegraph_data_dir

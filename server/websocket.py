@@ -121,6 +121,21 @@ def socket_context(websocket: WebSocket, request_id: str, format_error: Any) -> 
     )
     context.live = services.live
     context.format_error = format_error
+    context.buckets = services.buckets
+    address = websocket.client.host if websocket.client else None
+
+    async def admit(execution: Any) -> None:
+        """Each operation on the socket passes the same admission as over HTTP."""
+        await services.admission.admit(
+            query=execution.query,
+            operation_name=execution.operation_name,
+            variables=execution.variables,
+            extensions=None,
+            principal=context.principal,
+            client_ip=address,
+        )
+
+    context.admit = admit
     return context
 
 

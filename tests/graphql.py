@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -24,3 +26,16 @@ async def gql(
 
 def error_codes(result: dict[str, Any]) -> list[str]:
     return [e["extensions"]["code"] for e in result.get("errors", [])]
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings: Any, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a separate app with some settings changed (its own buckets, caches)."""
+    from server.app import create_app
+
+    application = create_app(settings.model_copy(update=overrides))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            http.app = application  # type: ignore[attr-defined]
+            yield http

@@ -8,7 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["server.db", "permissions", "resolvers", "schema", "server.app"]
 # Leaf infrastructure every layer may use.
-SHARED = ("server.errors", "server.settings", "server.pubsub", "server.storage", "server.db")
+SHARED = (
+    "server.errors",
+    "server.settings",
+    "server.pubsub",
+    "server.storage",
+    "server.db",
+    "server.ratelimit",  # points buckets: the rateLimit query and sign-in read them
+)
 
 
 def _layer(module: str) -> int | None:

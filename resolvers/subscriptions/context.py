@@ -41,6 +41,8 @@ class SocketContext(Context):
     connection_params: dict[str, Any] | None = None  # strawberry sets it on connection_init
     live: Any = None  # resolvers.subscriptions.live.LiveEvents
     format_error: Callable[[Any, str], dict[str, Any]] | None = None
+    # server.admission for one operation on this socket (limits, cost, rate limit).
+    admit: Callable[[Any], Any] | None = None
 
     def _scope(self) -> OperationScope | None:
         scope = _SCOPE.get()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -20,6 +20,7 @@ from resolvers.loaders import Loaders
 from resolvers.services.customer_login import sign_in
 from schema.mutations.runner import UserError, UserErrorCode
 from schema.types.people import User
+from server.ratelimit import rate_limited
 
 ERRORS_HELP = "Why nothing was changed; empty on success."
 
@@ -39,8 +40,25 @@ def _rejected(message: str) -> LoginPayload:
     return LoginPayload(token=None, expires_at=None, user=None, errors=[error])
 
 
+async def _limit_attempts(ctx: Any, email: str) -> None:
+    """Guessing passwords: at most LOGIN_ATTEMPTS per email and address per window."""
+    settings = ctx.settings
+    if ctx.buckets is None or settings.login_attempts <= 0:
+        return
+    address = ctx.request.client.host if getattr(ctx.request, "client", None) else "unknown"
+    budget = await ctx.buckets.charge(
+        f"login:{email.strip().lower()}:{address}",
+        1,
+        capacity=settings.login_attempts,
+        refill=settings.login_attempts / settings.login_window_seconds,
+    )
+    if not budget.allowed:
+        raise rate_limited(budget, "Too many sign-in attempts for this email")
+
+
 async def login(info: strawberry.Info, email: str, password: str) -> LoginPayload:
     ctx = info.context
+    await _limit_attempts(ctx, email)
     user = await authenticate_user(ctx.engine, email, password)
     if user is None:
         return _rejected("Email or password is wrong.")

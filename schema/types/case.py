@@ -23,11 +23,11 @@ from permissions.field_rules import (
 )
 from permissions.fields import guarded
 from resolvers.pagination import PageArgs, encode_cursor
+from resolvers.services.customer_page_settings import SETTING_NAMES
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, CompensationDecision, DamageType
 from schema.node import Node, encode_global_id
 from schema.types.budget import Budget, BudgetSummary, budgets_of
-from resolvers.services.customer_page_settings import SETTING_NAMES
 from schema.types.customer_page_settings import (
     CaseCustomerPageConfig,
     CustomerPageSetting,

@@ -499,3 +499,32 @@ class Budget(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _created()
+
+
+class TrustedDocument(Base):
+    """A GraphQL document a first-party client registered from its build's manifest
+    (`casegraph documents register`); requests may name it by its sha256 hash."""
+
+    __tablename__ = "trusted_documents"
+    __table_args__ = (Index("ix_trusted_documents_sha256", "sha256"),)
+
+    client_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operation_name: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class IdempotencyKey(Base):
+    """The first outcome of a mutation sent with an `Idempotency-Key`, per principal, so
+    a retry gets it back instead of acting again. `response` is null while it runs."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
+
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = _created()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,198 @@
+"""What an operation costs, in points: estimated from the document before it runs, and
+counted from the response after.
+
+The estimate counts the objects the response can hold, the way GitHub and Shopify do:
+every field of an object type is one object per instance, scalars are free. A connection's
+`nodes`/`edges` hold `first` (or `last`) items, 20 when neither is given; `nodes(ids:)`
+holds one per id; other lists (a case's tasks, a message's attachments) are estimated at
+10. Each mutation field adds 10 (writes are dear). Introspection is free.
+
+The actual cost counts the objects in the response's `data` (plus 10 per mutation field).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    is_list_type,
+)
+from graphql.utilities import get_operation_ast
+
+from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
+
+MAX_COST = 5000  # per operation; more is refused before execution (COST_LIMIT)
+LIST_ESTIMATE = 10
+MUTATION_COST = 10
+_PAGE_FIELDS = frozenset({"nodes", "edges"})
+
+
+def estimate_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    """Points the operation can cost at most; 0 when the operation is not in the document."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    return operation_cost(schema, operation, _fragments(document), variables)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any] | None,
+) -> int:
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    # A variable left out takes its default: `($n: Int = 50)` pages 50, not 20.
+    given = {**_defaults(operation), **(variables or {})}
+    estimator = _Estimator(schema, fragments, given)
+    cost = estimator.selections(operation.selection_set, root, page=None)
+    if operation.operation is OperationType.MUTATION:
+        cost += MUTATION_COST * _root_field_count(operation.selection_set, fragments)
+    return cost
+
+
+def actual_cost(data: Any, operation_type: OperationType | None, root_fields: int) -> int:
+    """Objects in the response data (the root `data` object itself is free)."""
+    count = _objects(data) - (1 if isinstance(data, dict) else 0)
+    if operation_type is OperationType.MUTATION:
+        count += MUTATION_COST * root_fields
+    return count
+
+
+def _defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        value = definition.default_value
+        if isinstance(value, IntValueNode):
+            defaults[definition.variable.name.value] = int(value.value)
+        elif isinstance(value, ListValueNode):
+            defaults[definition.variable.name.value] = list(value.values)
+    return defaults
+
+
+def _objects(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_objects(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_objects(item) for item in value)
+    return 0
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _root_field_count(
+    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
+) -> int:
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += not selection.name.value.startswith("__")
+        elif isinstance(selection, InlineFragmentNode):
+            count += _root_field_count(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            count += _root_field_count(fragments[selection.name.value].selection_set, fragments)
+    return count
+
+
+class _Estimator:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selections(self, selection_set: SelectionSetNode, parent: Any, page: int | None) -> int:
+        """Cost of one instance of `parent` with this selection; `page` is the page size
+        when `parent` is a connection."""
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, page)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, target or parent, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selections(fragment.selection_set, target or parent, page)
+        return total
+
+    def field(self, node: FieldNode, parent: Any, page: int | None) -> int:
+        name = node.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return 0
+        definition = parent.fields.get(name)
+        if definition is None or node.selection_set is None:
+            return 0
+        target = get_named_type(definition.type)
+        if not is_composite_type(target):
+            return 0
+        inner_page = self._page_size(node) if "first" in definition.args else None
+        instances = self._instances(node, definition, page)
+        return instances * (1 + self.selections(node.selection_set, target, inner_page))
+
+    def _instances(self, node: FieldNode, definition: Any, page: int | None) -> int:
+        if page is not None and node.name.value in _PAGE_FIELDS:
+            return page
+        if "ids" in definition.args:
+            return min(self._list_length(node, "ids"), MAX_PAGE)
+        type_ = definition.type
+        unwrapped = getattr(type_, "of_type", type_) if not is_list_type(type_) else type_
+        return LIST_ESTIMATE if is_list_type(unwrapped) else 1
+
+    def _page_size(self, node: FieldNode) -> int:
+        for name in ("first", "last"):
+            value = self._argument(node, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(0, min(value, MAX_PAGE))
+        return DEFAULT_PAGE
+
+    def _list_length(self, node: FieldNode, name: str) -> int:
+        value = self._argument(node, name)
+        return len(value) if isinstance(value, list) else 1
+
+    def _argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                return self.variables.get(value.name.value)
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, ListValueNode):
+                return list(value.values)
+        return None
