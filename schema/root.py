@@ -15,6 +15,7 @@ from schema.mutations import (
     budget,
     case,
     communication,
+    company,
     customer_access,
     customer_page_settings,
     document,
@@ -58,6 +59,10 @@ class Mutation:
     customer_access_revoke: customer_access.CustomerAccessRevokePayload = _m(
         customer_access.customer_access_revoke,
         "End a contact's access to the customer page at once (their open subscriptions end).",
+    )
+    company_set_logo: company.CompanyPayload = _m(
+        company.company_set_logo,
+        "Set or clear (null) your company's default logo, an https URL (company admins).",
     )
     customer_page_settings_update: customer_page_settings.CustomerPageSettingsPayload = _m(
         customer_page_settings.customer_page_settings_update,

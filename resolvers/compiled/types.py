@@ -279,6 +279,7 @@ class TypeCompiler(Builder):
             "name": lambda s: "companies.name",
             "kind": lambda s: sql.enum("companies.kind"),
             "orgNumber": lambda s: "companies.org_number",
+            "logoUrl": lambda s: "companies.logo_url",
         }
         insurer = self.symbolic.insurer_id
         portal = self.scope(

@@ -22,6 +22,10 @@ class Company(Node):
     name: str = strawberry.field(description="Registered name.")
     kind: CompanyKind = strawberry.field(description="Insurer or partner.")
     org_number: str | None = strawberry.field(description="Organisation number.")
+    logo_url: str | None = strawberry.field(
+        description="The company's default logo (the customer page shows it unless its "
+        "branding names another)."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> Company:
@@ -31,6 +35,7 @@ class Company(Node):
             name=row.name,
             kind=row.kind,
             org_number=row.org_number,
+            logo_url=row.logo_url,
         )
 
 
