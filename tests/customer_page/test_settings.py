@@ -347,3 +347,26 @@ async def test_a_stored_setting_this_version_rejects_falls_back_to_its_default(
 
 
 PAGE_TABS = "{ customerPage { milestones tabs { documents } } }"
+
+
+SET_LOGO = """mutation ($url: String) {
+  companySetLogo(logoUrl: $url) { company { logoUrl } errors { code field } } }"""
+LOGO = "{ customerPage { branding { logoUrl } } }"
+
+
+async def test_the_company_logo_is_the_page_default(client, world):
+    portal, admin = world.portal, world.portal.tokens["admin"]
+    refused = await gql(
+        client, SET_LOGO, {"url": "https://x.test/a.png"}, token=portal.tokens["staff"]
+    )
+    assert error_codes(refused) == ["FORBIDDEN"]
+    bad = await gql(client, SET_LOGO, {"url": "http://x.test/a.png"}, token=admin)
+    assert [e["code"] for e in bad["data"]["companySetLogo"]["errors"]] == ["BAD_USER_INPUT"]
+    result = await gql(client, SET_LOGO, {"url": "https://cdn.test/logo.svg"}, token=admin)
+    assert result["data"]["companySetLogo"]["company"]["logoUrl"] == "https://cdn.test/logo.svg"
+    page = await gql(client, LOGO, token=portal.tokens["customer"])
+    assert page["data"]["customerPage"]["branding"]["logoUrl"] == "https://cdn.test/logo.svg"
+    own = {"input": {"branding": {"logoUrl": "https://own.test/page.png"}}}
+    await gql(client, UPDATE, own, token=admin)
+    page = await gql(client, LOGO, token=portal.tokens["customer"])
+    assert page["data"]["customerPage"]["branding"]["logoUrl"] == "https://own.test/page.png"
