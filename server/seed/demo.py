@@ -269,13 +269,14 @@ async def create_portals(seeder: Seeder) -> None:
         add(offices[code])
     await flush()
     seeder.offices = {office.id: office for office in offices.values()}
+    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow on purpose: hash once
     for n, (email, name, key, code, level, _) in enumerate(USERS):
         office, eligible = offices.get(code or ""), email.startswith("ech@")
         user = User(
             insurer_id=seeder.insurers[key], office_id=office.id if office else None,
             company_id=office.company_id if office else seeder.insurers[key],
             kind=UserKind.PARTNER if office else UserKind.STAFF, email=email, name=name,
-            phone=f"+47 4{n:02d} 10 {n:03d}", password_hash=hash_password(DEMO_PASSWORD),
+            phone=f"+47 4{n:02d} 10 {n:03d}", password_hash=password_hash,
             authority_level=level, external_case_handler_eligible=eligible,
             budget_approval_limit=Decimal(25000) if eligible else None,
         )  # fmt: skip
