@@ -149,6 +149,7 @@ def _verified_claims(token: str, key: str) -> dict[str, Any]:
         raise unauthenticated("The token is not valid.") from exc
 
 
+@functools.cache  # built once: callers only add a WHERE (Select is generative)
 def user_select() -> Select[Any]:
     """Active users with what their principal needs, including the portal's rights for
     the external case handler role."""
@@ -189,6 +190,7 @@ def user_principal(user: Any, user_id: int) -> Principal:
     )
 
 
+@functools.cache  # built once: callers only add a WHERE (Select is generative)
 def grant_select() -> Select[Any]:
     """Live grants with what their principal needs: the case and its customer page."""
     stmt = select(
