@@ -101,9 +101,14 @@ async def pages_by_parent(
     if args.before_id is not None:
         conditions.append(id_col > args.before_id)
     order = id_col.asc() if args.from_end else id_col.desc()
-    rank = func.row_number().over(partition_by=parent_col, order_by=order).label("_rank")
-    inner = select(*columns, rank).where(*conditions).subquery()
-    stmt: Select[Any] = select(inner).where(inner.c._rank <= args.limit + 1).order_by(inner.c._rank)
+    stmt: Select[Any]
+    if len(parent_ids) == 1:
+        # One parent (a case's page): a plain ordered LIMIT, cheaper to build and to run.
+        stmt = select(*columns).where(*conditions).order_by(order).limit(args.limit + 1)
+    else:
+        rank = func.row_number().over(partition_by=parent_col, order_by=order).label("_rank")
+        inner = select(*columns, rank).where(*conditions).subquery()
+        stmt = select(inner).where(inner.c._rank <= args.limit + 1).order_by(inner.c._rank)
     grouped: dict[int, list[Any]] = defaultdict(list)
     parent_key = parent_col.key
     for row in (await conn.execute(stmt)).all():
