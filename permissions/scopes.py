@@ -62,7 +62,12 @@ def visible_documents(principal: Principal) -> ColumnElement[bool]:
         return and_(Document.case_id == principal.case_id, Document.shared_with_customer)
     offices = _partner_offices(principal)
     own_task = Document.task_id.in_(select(Task.id).where(Task.office_id.in_(offices)))
-    handles_case = exists().where(Case.id == Document.case_id, _handles_case(principal, offices))
+    # Only the named external case handler reads every document: an office that holds
+    # the role while it names the person sees the case, not other partners' files.
+    user_id = principal.user_id if principal.user_id is not None else -1
+    handles_case = exists().where(
+        Case.id == Document.case_id, Case.external_case_handler_id == user_id
+    )
     return and_(
         Document.insurer_id == principal.insurer_id,
         or_(Document.task_id.is_(None), own_task, handles_case),
@@ -120,9 +125,9 @@ def _customer_people(principal: Principal) -> list[ColumnElement[bool]]:
 
 
 def visible_budgets(principal: Principal) -> ColumnElement[bool]:
-    """Budgets (rules.can_see_task_budget as SQL): the insurer's side with budgets:read sees
-    the portal's; a partner user those of tasks their office holds and all of the cases
-    they handle as external case handler; customers and partner companies' keys none."""
+    """Budgets: the insurer's side with budgets:read sees the portal's; a partner user the
+    budgets their office submitted and all of the cases they handle as external case
+    handler; customers and partner companies' keys none."""
     if not principal.has_scope(Scope.CASES_READ) or not principal.has_scope(Scope.BUDGETS_READ):
         return false()
     portal = Budget.insurer_id == principal.insurer_id
@@ -132,6 +137,7 @@ def visible_budgets(principal: Principal) -> ColumnElement[bool]:
         return false()
     office_id = principal.office_id if principal.office_id is not None else -1
     user_id = principal.user_id if principal.user_id is not None else -1
-    own_task = Budget.task_id.in_(select(Task.id).where(Task.office_id == office_id))
+    # The office that submitted it (a task may have moved on to another office since).
+    own_task = Budget.office_id == office_id
     handled = Budget.case_id.in_(select(Case.id).where(Case.external_case_handler_id == user_id))
     return and_(portal, or_(own_task, handled))

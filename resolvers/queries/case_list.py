@@ -248,6 +248,8 @@ def decode_ids(global_ids: Any, type_name: str, name: str) -> tuple[int, ...]:
 
 def search_pattern(text: str) -> str:
     """An ILIKE pattern matching `text` anywhere, with the wildcards in it escaped."""
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        raise bad_input("'search' must not contain NUL characters.", "search")
     escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
     return f"%{escaped}%"
 

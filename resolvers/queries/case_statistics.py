@@ -62,9 +62,12 @@ class StatisticsFilter:
 
 
 def require_report_access(principal: Principal) -> None:
-    """The insurer's staff and its API keys with cases:read; nobody else."""
+    """The insurer's staff and its API keys with cases:read and budgets:read (the report
+    carries budget figures); nobody else."""
     if not (principal.acts_as_insurer and principal.has_scope(Scope.CASES_READ)):
         raise forbidden("The case statistics report is for the insurer's staff.")
+    if not principal.has_scope(Scope.BUDGETS_READ):
+        raise forbidden("The case statistics report carries budgets: the key needs budgets:read.")
 
 
 def _task_holder(kind: TaskKind) -> Any:
@@ -205,7 +208,19 @@ def _text(value: Any) -> str:
 
 
 def csv_cells(row: Any) -> list[str]:
-    return [_text(getattr(row, attribute)) for _, attribute in COLUMNS]
+    return [_safe(_text(getattr(row, attribute))) for _, attribute in COLUMNS]
+
+
+def _safe(cell: str) -> str:
+    """Text a spreadsheet would run as a formula (`=HYPERLINK(…)` typed into a claim
+    number) is quoted; numbers, negative ones included, stay numbers."""
+    if cell[:1] not in ("=", "+", "-", "@", "\t", "\r"):
+        return cell
+    try:
+        Decimal(cell)
+    except ArithmeticError:
+        return "'" + cell
+    return cell
 
 
 def _lines(rows: Sequence[Any], header: bool = False) -> str:

@@ -177,6 +177,12 @@ async def approve_budget(
     *, session: AsyncSession, outbox: Outbox, actor: Principal, budget_id: int, note: str | None
 ) -> Budget:
     budget, task, case = await _for_decision(session, actor, budget_id)
+    if budget.submitted_by_user_id is not None and budget.submitted_by_user_id == actor.user_id:
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            "A budget is approved by someone other than the person who submitted it.",
+            field="budgetId",
+        )
     limit = await approval_limit(session, actor)
     if limit is not None and budget.amount > limit:
         raise AppError(
@@ -231,15 +237,15 @@ async def reject_budget(
 async def _for_decision(
     session: AsyncSession, actor: Principal, budget_id: int
 ) -> tuple[Budget, Task, Case]:
-    stmt = (
-        select(Budget)
-        .where(Budget.id == budget_id, scopes.visible_budgets(actor))
-        .with_for_update()
-    )
-    budget = (await session.execute(stmt)).scalar_one_or_none()
-    if budget is None:
+    visible = select(Budget.task_id).where(Budget.id == budget_id, scopes.visible_budgets(actor))
+    task_id = (await session.execute(visible)).scalar_one_or_none()
+    if task_id is None:
         raise not_found("budget")
-    task, case = await task_for_update(session, actor, budget.task_id)
+    # Task (and case) first, then the budget: the order budgetSubmit locks in, so a
+    # decision and a new submission on one task queue instead of deadlocking.
+    task, case = await task_for_update(session, actor, task_id)
+    locked = select(Budget).where(Budget.id == budget_id).with_for_update()
+    budget = (await session.execute(locked.execution_options(populate_existing=True))).scalar_one()
     if not rules.can_decide_budget(actor, case):
         if actor.user_id is None:
             raise forbidden(PEOPLE_ONLY)

@@ -24,8 +24,8 @@ from resolvers.services.common import (
     text,
 )
 from resolvers.services.outbox import Outbox
-from server.db.enums import FeedEventType, TaskKind, TaskStatus, UserKind
-from server.db.models import Case, Document, Office, Task, User
+from server.db.enums import BudgetStatus, FeedEventType, TaskKind, TaskStatus, UserKind
+from server.db.models import Budget, Case, Document, Office, Task, User
 from server.errors import AppError, ErrorCode, bad_input
 
 WORK = "Only staff or a user of the office holding the task may do this."
@@ -110,6 +110,12 @@ async def remove_task(
         raise AppError(
             ErrorCode.CONFLICT, "The task has documents; it cannot be removed.", field="taskId"
         )
+    # Its budgets (approved ones are money promised) would vanish with it.
+    has_budgets = select(Budget.id).where(Budget.task_id == task.id).limit(1)
+    if (await session.execute(has_budgets)).first() is not None:
+        raise AppError(
+            ErrorCode.CONFLICT, "The task has budgets; it cannot be removed.", field="taskId"
+        )
     await session.delete(task)
     await _record(
         session,
@@ -140,6 +146,16 @@ async def assign_office(
         raise AppError(ErrorCode.CONFLICT, "A started task cannot change office.", field="taskId")
     if task.office_id == office.id:
         return task
+    # A budget is the office's; it must not pass to (or be approved for) the next one.
+    waiting = select(Budget.id).where(
+        Budget.task_id == task.id, Budget.status == BudgetStatus.SUBMITTED
+    )
+    if (await session.execute(waiting.limit(1))).first() is not None:
+        raise AppError(
+            ErrorCode.CONFLICT,
+            "The task has a budget waiting for a decision; approve or reject it first.",
+            field="taskId",
+        )
     task.office_id = office.id
     task.responsible_id = None
     task.status = TaskStatus.NEW

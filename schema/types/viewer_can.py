@@ -142,8 +142,8 @@ class CaseViewerCan:
                 and live
                 and case.external_case_handler_office_id is not None
             ),
-            approve_budgets=rules.can_decide_budget(principal, case),
-            submit_budgets=await _can_submit_budgets(info, principal, case),
+            approve_budgets=rules.can_decide_budget(principal, case) and live,
+            submit_budgets=live and await _can_submit_budgets(info, principal, case),
             see_office_categories=right(Right.SEE_OFFICE_CATEGORIES),
             make_cash_offers=right(Right.CASH_OFFERS),
             cash_offer_before_budget_approval=right(Right.CASH_OFFER_BEFORE_BUDGET_APPROVAL),

@@ -91,7 +91,7 @@ async def test_csv_has_a_row_per_case_with_people_tasks_budgets_and_access(clien
         ("staff", 200, None),
         ("admin", 200, None),
         ("integration", 200, None),
-        ("integration_readonly", 200, None),
+        ("integration_readonly", 403, "FORBIDDEN"),  # cases:read without budgets:read
         ("partner", 403, "FORBIDDEN"),
         ("ech", 403, "FORBIDDEN"),
         ("customer", 403, "FORBIDDEN"),
