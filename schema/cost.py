@@ -174,11 +174,16 @@ class _Estimator:
         return LIST_ESTIMATE if is_list_type(unwrapped) else 1
 
     def _page_size(self, node: FieldNode) -> int:
+        given = False
         for name in ("first", "last"):
             value = self._argument(node, name)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # graphql-core coerces 100.0 to the Int 100
             if isinstance(value, int) and not isinstance(value, bool):
                 return max(0, min(value, MAX_PAGE))
-        return DEFAULT_PAGE
+            given = given or value is not None
+        # A size the estimate cannot read counts as the largest page, never as a default.
+        return MAX_PAGE if given else DEFAULT_PAGE
 
     def _list_length(self, node: FieldNode, name: str) -> int:
         value = self._argument(node, name)

@@ -11,7 +11,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSyntaxError, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
 from graphql.validation import ValidationContext
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
@@ -22,6 +34,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 MAX_DEPTH = 9
 MAX_ALIASES = 20  # in the whole document
 MAX_TOKENS = 2000  # lexer tokens; the full introspection query has about 200
+MAX_QUERY_CHARS = 100_000  # characters of document text, comments included
+MAX_EXPANDED_SELECTIONS = 10_000  # fields once fragments are expanded
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
@@ -59,18 +73,78 @@ class QueryLimits(AddValidationRules):
         super().__init__(list(LIMIT_RULES))
 
 
-@functools.lru_cache(maxsize=1000)
 def parse_limited(query: str) -> DocumentNode:
-    """Parse with the token limit; a document over it fails with QUERY_TOO_COMPLEX."""
+    """Parse with the size, token and expansion limits; a document over one fails with
+    QUERY_TOO_COMPLEX. The size is checked before the cache: a huge text is neither
+    parsed nor kept."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise _too_complex(
+            "size", MAX_QUERY_CHARS, f"The document has more than {MAX_QUERY_CHARS} characters."
+        )
+    return _parse_cached(query)
+
+
+@functools.lru_cache(maxsize=1000)
+def _parse_cached(query: str) -> DocumentNode:
     try:
-        return parse(query, max_tokens=MAX_TOKENS)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError as error:
         if "tokens" not in error.message or "Parsing aborted" not in error.message:
             raise
-        extensions = {"code": QUERY_TOO_COMPLEX, "limit": "tokens", "max": MAX_TOKENS}
-        raise GraphQLError(
-            f"The document has more than {MAX_TOKENS} tokens.", extensions=extensions
+        raise _too_complex(
+            "tokens", MAX_TOKENS, f"The document has more than {MAX_TOKENS} tokens."
         ) from None
+    if expanded_selections(document) > MAX_EXPANDED_SELECTIONS:
+        raise _too_complex(
+            "selections",
+            MAX_EXPANDED_SELECTIONS,
+            f"With its fragments expanded the document selects more than "
+            f"{MAX_EXPANDED_SELECTIONS} fields.",
+        )
+    return document
+
+
+def _too_complex(limit: str, maximum: int, message: str) -> GraphQLError:
+    extensions = {"code": QUERY_TOO_COMPLEX, "limit": limit, "max": maximum}
+    return GraphQLError(message, extensions=extensions)
+
+
+def expanded_selections(document: DocumentNode) -> int:
+    """How many fields the document selects once every fragment spread is expanded,
+    counted in time linear in the document (each fragment once, memoised): a few hundred
+    bytes of fragments spreading each other twice expand to millions of fields, which
+    the depth, alias and cost walks would otherwise expand one by one."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def fragment(name: str) -> int:
+        if name in sizes:
+            return sizes[name]
+        if name in visiting or name not in fragments:
+            return 0  # a cycle or an unknown fragment: validation refuses it
+        visiting.add(name)
+        sizes[name] = count(fragments[name].selection_set)
+        visiting.discard(name)
+        return sizes[name]
+
+    def count(selection_set: SelectionSetNode | None) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + count(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += count(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += fragment(selection.name.value)
+            if total > MAX_EXPANDED_SELECTIONS:
+                return total  # enough to refuse; no need to finish
+        return total
+
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return sum(count(operation.selection_set) for operation in operations)
 
 
 class LimitedParserCache(SchemaExtension):

@@ -134,7 +134,9 @@ class Admission:
                 "Ask for smaller pages (first/last) or fewer nested lists.",
                 cost={"requested": cost, "maximum": MAX_COST},
             )
-        budget = await self.charge(principal, client_ip, cost)
+        # At least a point per operation: introspection and `{ __typename }` estimate 0,
+        # and must not be free to repeat without limit.
+        budget = await self.charge(principal, client_ip, max(1, cost))
         if analysis.deprecated:
             deprecation_log.info(
                 "deprecated fields used",

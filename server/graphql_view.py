@@ -220,8 +220,13 @@ class CasegraphGraphQL(GraphQL):
         request_data: Any,
         ticket: Ticket,
     ) -> ExecutionResult:
-        """A mutation with an Idempotency-Key acts once; retries get its first response."""
-        principal = context.require_principal()
+        """A mutation with an Idempotency-Key acts once; retries get its first response.
+        Signed-out mutations (`login`) ignore the key: it is scoped per principal, and
+        clients that add it to every mutation must still be able to sign in."""
+        principal = context.principal
+        if principal is None:
+            return await self._answer(request, request_adapter, sub_response, context,
+                                      root_value, request_data, ticket)  # fmt: skip
         store = request.app.state.services.idempotency
         scope, key = principal.label(), checked_key(key)
         fingerprint = request_hash(

@@ -17,7 +17,7 @@ class CompanyPayload:
     )
 
 
-async def company_set_logo(info: strawberry.Info, logo_url: str | None) -> CompanyPayload:
+async def company_set_logo(info: strawberry.Info, logo_url: str | None = None) -> CompanyPayload:
     async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
         return await set_company_logo(session=session, actor=actor, logo_url=logo_url)
 
