@@ -32,6 +32,9 @@ class Context:
     auth_error: AppError | None = None
     # Points buckets (server.ratelimit): the rateLimit query and sign-in attempts.
     buckets: Any = None
+    # Some mutation of this request committed: an Idempotency-Key must then keep the
+    # response (errors included) rather than let a retry act again.
+    committed: bool = False
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -244,7 +244,7 @@ class CasegraphGraphQL(GraphQL):
             raise
         response = await self.process_result(request, result)
         codes = {e["extensions"]["code"] for e in response.get("errors", ())}
-        if ErrorCode.INTERNAL.value in codes:
+        if ErrorCode.INTERNAL.value in codes and not context.committed:
             await store.release(scope, key)  # nothing was committed: let the retry act
         else:
             await store.finish(scope, key, dict(response))

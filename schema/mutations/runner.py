@@ -83,6 +83,7 @@ async def run_mutation(
         if exc.code.value in PAYLOAD_CODES:
             return Outcome(None, [user_error(exc)])
         raise
+    ctx.committed = True
     # Later fields must see the committed state, not rows cached before it.
     ctx.loaders = Loaders(ctx.engine, principal)
     await outbox.publish(ctx.broker)
