@@ -20,6 +20,18 @@ def serialize_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 date-time that exists in UTC: year 1 at +14:00 does not, and would fail
+    in the database driver (a 500) rather than here (a coded input error)."""
+    value = dateutil.parser.isoparse(text)
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValueError("the instant is outside the years 1-9999 in UTC") from exc
+    return value
+
+
 DateTime = ScalarDefinition(
     name="DateTime",
     description=(
@@ -28,7 +40,7 @@ DateTime = ScalarDefinition(
     ),
     specified_by_url=None,
     serialize=serialize_datetime,
-    parse_value=wrap_parser(dateutil.parser.isoparse, "DateTime"),
+    parse_value=wrap_parser(parse_instant, "DateTime"),
     parse_literal=None,
     origin=dt.datetime,
 )

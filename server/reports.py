@@ -39,7 +39,12 @@ def _instant(request: Request, name: str) -> dt.datetime | None:
     except (ValueError, OverflowError) as exc:
         raise bad_input(f"'{name}' must be an ISO 8601 date or date-time.", name) from exc
     # A date alone, or a time without offset, is taken as UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    try:  # checked before the 200 goes out, not while the rows stream
+        value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise bad_input(f"'{name}' is outside the years 1-9999 in UTC.", name) from exc
+    return value
 
 
 def parse_filter(request: Request) -> StatisticsFilter:

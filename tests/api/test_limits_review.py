@@ -54,3 +54,21 @@ async def test_sign_in_ignores_an_idempotency_key(client, world):
     body = response.json()
     assert "errors" not in body, body
     assert body["data"]["login"]["token"]
+
+
+async def test_instants_outside_utc_years_are_bad_input_not_500(client, world):
+    token = world.portal.tokens["staff"]
+    for instant in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        result = await gql(
+            client,
+            "query ($t: DateTime) { cases(first: 1, filter: {createdAfter: $t}) { totalCount } }",
+            {"t": instant},
+            token=token,
+        )
+        assert error_codes(result) in (["BAD_USER_INPUT"], ["GRAPHQL_VALIDATION_FAILED"]), result
+        response = await client.get(
+            "/reports/case-statistics.csv",
+            params={"createdAfter": instant},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 400, response.text
