@@ -40,20 +40,30 @@ def _rejected(message: str) -> LoginPayload:
     return LoginPayload(token=None, expires_at=None, user=None, errors=[error])
 
 
+# Buckets per sign-in attempt, as multiples of `login_attempts` per window: one email from
+# one address (guessing a password), one address across emails (password spraying: an
+# office's shared address still fits), one email across addresses (a distributed guess).
+LOGIN_BUCKETS = (("email+address", 1), ("address", 10), ("email", 5))
+
+
 async def _limit_attempts(ctx: Any, email: str) -> None:
-    """Guessing passwords: at most LOGIN_ATTEMPTS per email and address per window."""
+    """Guessing passwords: each attempt draws from the three buckets above."""
     settings = ctx.settings
     if ctx.buckets is None or settings.login_attempts <= 0:
         return
     address = ctx.request.client.host if getattr(ctx.request, "client", None) else "unknown"
-    budget = await ctx.buckets.charge(
-        f"login:{email.strip().lower()}:{address}",
-        1,
-        capacity=settings.login_attempts,
-        refill=settings.login_attempts / settings.login_window_seconds,
-    )
-    if not budget.allowed:
-        raise rate_limited(budget, "Too many sign-in attempts for this email")
+    keys = {
+        "email+address": f"login:{email.strip().lower()}:{address}",
+        "address": f"login-address:{address}",
+        "email": f"login-email:{email.strip().lower()}",
+    }
+    for name, multiple in LOGIN_BUCKETS:
+        capacity = settings.login_attempts * multiple
+        budget = await ctx.buckets.charge(
+            keys[name], 1, capacity=capacity, refill=capacity / settings.login_window_seconds
+        )
+        if not budget.allowed:
+            raise rate_limited(budget, f"Too many sign-in attempts (per {name})")
 
 
 async def login(info: strawberry.Info, email: str, password: str) -> LoginPayload:

@@ -88,3 +88,15 @@ async def test_sign_in_attempts_are_limited_per_email_and_address(settings, worl
         other = world.portal.partner_user.email
         ok = (await post(http, LOGIN, variables={"e": other, "p": PASSWORD})).json()
         assert ok["data"]["login"]["token"]
+
+
+async def test_spraying_many_emails_from_one_address_is_limited(settings, world):
+    """Password spraying: one attempt per email stays under the per-email buckets, but the
+    address's own bucket (10 × login_attempts = 20 here) ends it."""
+    async with app_client(settings, login_attempts=2, login_window_seconds=3000) as http:
+        codes = []
+        for n in range(22):
+            response = await post(http, LOGIN, variables={"e": f"nobody{n}@x.test", "p": "guess"})
+            codes.append(response.status_code)
+        assert codes[:20] == [200] * 20
+        assert codes[20:] == [429, 429], codes
