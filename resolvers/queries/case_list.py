@@ -13,7 +13,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions import scopes
@@ -125,15 +137,21 @@ class CaseFilter:
         if self.case_handler_ids:
             found.append(Case.case_handler_id.in_(self.case_handler_ids))
         if self.inspector_ids:
-            found.append(_responsible(TaskKind.MAIN_INSPECTION, self.inspector_ids))
+            found.append(_responsible(TaskKind.MAIN_INSPECTION, self.inspector_ids, principal))
         if self.project_manager_ids:
-            found.append(_responsible(TaskKind.PROJECT_MANAGEMENT, self.project_manager_ids))
+            found.append(
+                _responsible(TaskKind.PROJECT_MANAGEMENT, self.project_manager_ids, principal)
+            )
         if self.user_id is not None:
             found.append(
                 or_(
                     Case.case_handler_id == self.user_id,
                     Case.external_case_handler_id == self.user_id,
-                    exists().where(Task.case_id == Case.id, Task.responsible_id == self.user_id),
+                    exists().where(
+                        Task.case_id == Case.id,
+                        Task.responsible_id == self.user_id,
+                        _tasks_visible_in_full(principal),
+                    ),
                 )
             )
         found += [
@@ -158,10 +176,24 @@ def viewer_flags(
     return [(build(principal), wanted) for wanted, build in flags if wanted is not None]
 
 
-def _responsible(kind: TaskKind, user_ids: tuple[int, ...]) -> ColumnElement[bool]:
+def _responsible(
+    kind: TaskKind, user_ids: tuple[int, ...], principal: Principal
+) -> ColumnElement[bool]:
     return exists().where(
-        Task.case_id == Case.id, Task.kind == kind, Task.responsible_id.in_(user_ids)
+        Task.case_id == Case.id,
+        Task.kind == kind,
+        Task.responsible_id.in_(user_ids),
+        _tasks_visible_in_full(principal),
     )
+
+
+def _tasks_visible_in_full(principal: Principal) -> ColumnElement[bool]:
+    """Tasks whose responsible person the viewer may know: all for the insurer's side, a
+    partner's own offices' otherwise (the `ownTaskDetail` rule): filtering by a person
+    must not reveal who works on another company's task."""
+    if principal.acts_as_insurer:
+        return true()
+    return Task.office_id.in_(_viewer_offices(principal))
 
 
 def _viewer_offices(principal: Principal) -> Any:

@@ -99,3 +99,22 @@ def test_csv_cells_never_start_a_formula():
     cells = csv_cells(Row())
     assert all(not cell.startswith("=") for cell in cells)
     assert "'=HYPERLINK" in "".join(cells)
+
+
+PEOPLE = """query ($f: CaseFilterInput) { cases(first: 50, filter: $f) { nodes { number } } }"""
+
+
+async def test_partners_cannot_find_who_works_on_another_companys_task(client, engine, world):
+    portal = world.portal
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE tasks SET responsible_id = :u WHERE id = :t"),
+            {"u": portal.other_partner_user.id, "t": portal.ids["repair"]},
+        )
+    someone_else = gid("User", portal.other_partner_user.id)
+    for case_filter in ({"userId": someone_else}, {"inspectorIds": [someone_else]}):
+        partner = await gql(client, PEOPLE, {"f": case_filter}, token=portal.tokens["partner"])
+        assert "errors" not in partner, partner
+        assert portal.case.number not in {n["number"] for n in partner["data"]["cases"]["nodes"]}
+    staff = await gql(client, PEOPLE, {"f": {"userId": someone_else}}, token=portal.tokens["staff"])
+    assert portal.case.number in {n["number"] for n in staff["data"]["cases"]["nodes"]}
