@@ -141,12 +141,11 @@ def effective_settings(
     """
     merged: dict[str, Any] = {}
     for layer in (insurer or {}, override or {}):
-        for key, value in layer.items():
-            if key == "branding" and isinstance(value, Mapping):
-                known = {k: v for k, v in value.items() if k in Branding.model_fields}
-                merged["branding"] = {**merged.get("branding", {}), **known}
-            elif key in CustomerPageSettings.model_fields:
-                merged[key] = value
+        known = {k: v for k, v in layer.items() if k in CustomerPageSettings.model_fields}
+        if isinstance(known.get("branding"), Mapping):
+            branding = known["branding"]
+            known["branding"] = {k: v for k, v in branding.items() if k in Branding.model_fields}
+        merged = merge_settings(merged, known)
     if strict:
         return CustomerPageSettings.model_validate(merged)
     for _ in range(len(merged) + len(merged.get("branding", {})) + 1):
@@ -155,6 +154,18 @@ def effective_settings(
         except ValidationError as exc:
             _drop_invalid(merged, exc)
     return DEFAULT_SETTINGS
+
+
+def merge_settings(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` over `base`, as stored settings combine: branding key by key, every other
+    setting whole."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if key == "branding" and isinstance(value, Mapping):
+            merged["branding"] = {**merged.get("branding", {}), **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _drop_invalid(merged: dict[str, Any], exc: ValidationError) -> None:

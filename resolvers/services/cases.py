@@ -20,6 +20,7 @@ from permissions.principal import Principal
 from permissions.rights import Right
 from resolvers.services import feed, milestones, offices
 from resolvers.services.common import (
+    camel_case,
     case_for_update,
     ensure_not_closed,
     money,
@@ -171,7 +172,7 @@ async def update_case(
     for name, limit in lengths.items():
         value = getattr(data, name)
         if value is not None:
-            changes[name] = text(value, _camel(name), max_length=limit)
+            changes[name] = text(value, camel_case(name), max_length=limit)
     if data.claim_number is not None:
         changes["claim_number"] = text(
             data.claim_number, "claimNumber", max_length=60, required=False
@@ -204,14 +205,9 @@ async def update_case(
         actor=actor,
         case=case,
         type=FeedEventType.CASE_UPDATED,
-        payload={"fields": sorted(_camel(k) for k in changed)},
+        payload={"fields": sorted(camel_case(k) for k in changed)},
     )
     return case
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 async def _transition(

@@ -95,6 +95,12 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
     return value
 
 
+def camel_case(name: str) -> str:
+    """A Python name as the schema spells it: `show_budget` → `showBudget`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 MAX_MONEY = Decimal("999999999999.99")  # Numeric(14, 2)
 
 

@@ -11,11 +11,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
-from permissions.customer_page import CustomerPageSettings, effective_settings
+from permissions.customer_page import CustomerPageSettings, effective_settings, merge_settings
 from permissions.principal import Principal, Role
 from resolvers.services import customer_page, milestones
 from resolvers.services.cases import MANAGE
-from resolvers.services.common import case_for_update, require
+from resolvers.services.common import camel_case, case_for_update, require
 from resolvers.services.outbox import Outbox
 from server.db.models import CaseCustomerPageOverride
 from server.db.models import CustomerPageSettings as SettingsRow
@@ -25,33 +25,18 @@ ADMIN_LEVEL = 6
 SETTING_NAMES = tuple(CustomerPageSettings.model_fields)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _validated(insurer: dict[str, Any], override: dict[str, Any] | None) -> CustomerPageSettings:
     """The effective settings, or BAD_USER_INPUT naming the first offending setting."""
     try:
         settings = effective_settings(insurer, override, strict=True)
     except ValidationError as exc:
         error = exc.errors()[0]
-        path = ".".join(_camel(str(part)) for part in error["loc"])
+        path = ".".join(camel_case(str(part)) for part in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
         raise bad_input(f"{path or 'settings'}: {message}", path or None) from exc
     for name, why in settings.contradictions():
         raise bad_input(f"{name}: {why}.", name)
     return settings
-
-
-def _merge(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(stored)
-    for key, value in changes.items():
-        if key == "branding":
-            merged["branding"] = {**merged.get("branding", {}), **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 async def update_portal_settings(
@@ -64,7 +49,7 @@ async def update_portal_settings(
     )
     stmt = select(SettingsRow).where(SettingsRow.insurer_id == actor.insurer_id).with_for_update()
     row = (await session.execute(stmt)).scalar_one_or_none()
-    stored = _merge(dict(row.settings) if row else {}, changes)
+    stored = merge_settings(dict(row.settings) if row else {}, changes)
     settings = _validated(stored, None)
     upsert = insert(SettingsRow).values(
         insurer_id=actor.insurer_id, settings=stored, updated_by_user_id=actor.user_id
@@ -102,7 +87,7 @@ async def set_case_override(
     stored = await customer_page.case_override(session, case.id)
     for name in reset:
         stored.pop(name, None)
-    stored = _merge(stored, changes)
+    stored = merge_settings(stored, changes)
     portal = await customer_page.insurer_settings(session, case.insurer_id)
     settings = _validated(portal, stored)
     await session.execute(

@@ -8,13 +8,9 @@ from typing import Any
 import strawberry
 
 from permissions import customer_page as page
+from resolvers.services.common import camel_case
 from schema.enums import FeedEventType
 from server.errors import bad_input
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _enum(cls: Any, description: str, values: dict[Any, str]) -> Any:
@@ -73,7 +69,7 @@ _SettingName = enum.Enum(  # type: ignore[misc]
 CustomerPageSetting = _enum(
     _SettingName,
     "A customer-page setting, by name.",
-    {member: f"The `{_camel(member.value)}` setting." for member in _SettingName},
+    {member: f"The `{camel_case(member.value)}` setting." for member in _SettingName},
 )
 
 
