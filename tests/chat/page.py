@@ -9,18 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-async def set_portal_page(engine: AsyncEngine, insurer_id: int, **settings: Any) -> None:
-    """The insurer's customer-page settings (snake_case keys, partial)."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO customer_page_settings (insurer_id, settings) "
-                "VALUES (:i, CAST(:s AS jsonb)) "
-                "ON CONFLICT (insurer_id) DO UPDATE SET settings = EXCLUDED.settings"
-            ),
-            {"i": insurer_id, "s": json.dumps(settings)},
-        )
+from tests.customer_page.helpers import set_portal_settings as set_portal_page  # noqa: F401
 
 
 async def set_case_page(

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema.node import decode_global_id
+from tests.customer_page.helpers import set_portal_settings as configure  # noqa: F401
 from tests.factories import gid
 from tests.graphql import gql
 from tests.subscriptions.conftest import ws_url  # noqa: F401  (a real server for WebSockets)
@@ -27,19 +27,6 @@ mutation ($token: String!, $code: String) {
   }
 }"""
 LINK_TOKEN = re.compile(r"token=(cgc_[A-Za-z0-9_-]+)")
-
-
-async def configure(engine: AsyncEngine, insurer_id: int, **settings: Any) -> None:
-    """Set the insurer's customer-page settings (the stored JSON, snake_case keys)."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO customer_page_settings (insurer_id, settings)"
-                " VALUES (:i, CAST(:s AS jsonb))"
-                " ON CONFLICT (insurer_id) DO UPDATE SET settings = EXCLUDED.settings"
-            ),
-            {"i": insurer_id, "s": orjson.dumps(settings).decode()},
-        )
 
 
 async def notifications(engine: AsyncEngine, case_id: int, kind: str) -> list[Any]:
