@@ -31,6 +31,28 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class CaseOrigin(enum.StrEnum):
+    """Where a case came from."""
+
+    STAFF = "staff"  # opened by the insurer's staff (or its API key)
+    CUSTOMER = "customer"  # reported by a signed-in customer (self-service)
+    PUBLIC = "public"  # reported anonymously through a case type's public id
+    RECURRING = "recurring"  # opened by a recurring schedule
+
+
+class CustomFieldKind(enum.StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"  # one of the field's options
+
+
+class RecurrenceFrequency(enum.StrEnum):
+    WEEKLY = "weekly"  # every `interval` weeks
+    MONTHLY = "monthly"  # every `interval` months, same day (clamped to the month's end)
+    EVERY_N_DAYS = "every_n_days"
+
+
 class CompensationDecision(enum.StrEnum):
     NONE = "none"
     ACCEPTED = "accepted"
@@ -114,6 +136,9 @@ class FeedEventType(enum.StrEnum):
     BUDGET_SUBMITTED = "budget_submitted"
     BUDGET_APPROVED = "budget_approved"
     BUDGET_REJECTED = "budget_rejected"
+    WORKFLOW_STATUS_CHANGED = "workflow_status_changed"
+    PRIORITY_CHANGED = "priority_changed"
+    SLA_BREACHED = "sla_breached"
 
 
 # The events a customer page's feed filter can select, named one by one: adding a value

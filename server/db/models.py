@@ -10,7 +10,6 @@ order by id (every writer locks the case row before inserting); across cases, `t
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
 
@@ -20,22 +19,26 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from server.db.base import Base, Money
+from server.db.base import created as _created
+from server.db.base import enum_column as _enum
+from server.db.base import insurer as _insurer
+from server.db.base import pk as _pk
+from server.db.base import txid as _txid
 from server.db.enums import (
     BudgetStatus,
+    CaseOrigin,
     CaseStatus,
     CompanyKind,
     CompensationDecision,
@@ -48,43 +51,6 @@ from server.db.enums import (
     TaskStatus,
     UserKind,
 )
-
-Money = Numeric(14, 2)
-
-
-def _enum(kind: type[enum.Enum]) -> Enum:
-    """A VARCHAR column with a CHECK constraint: adding a value is a cheap migration."""
-    return Enum(
-        kind,
-        native_enum=False,
-        create_constraint=True,
-        length=48,
-        values_callable=lambda members: [member.value for member in members],
-        name=f"ck_{kind.__name__.lower()}",
-    )
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def _pk() -> Mapped[int]:
-    return mapped_column(BigInteger, primary_key=True, autoincrement=True)
-
-
-def _created() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
-
-
-def _txid() -> Mapped[int]:
-    """The inserting transaction's 64-bit id (see migration 0003)."""
-    return mapped_column(
-        BigInteger, server_default=text("(pg_current_xact_id())::text::bigint"), nullable=False
-    )
-
-
-def _insurer() -> Mapped[int]:
-    return mapped_column(ForeignKey("companies.id"), nullable=False, index=True)
 
 
 class Company(Base):
@@ -153,6 +119,8 @@ class User(Base):
     budget_approval_limit: Mapped[Decimal | None] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[dt.datetime] = _created()
+    # Preference: an @mention also sends an email (the in-app notification always exists).
+    email_on_mention: Mapped[bool] = mapped_column(Boolean, server_default="true")
 
 
 class Case(Base):
@@ -162,6 +130,8 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("insurer_id", "number", name="uq_cases_insurer_number"),
         Index("ix_cases_insurer_created", "insurer_id", "created_at", "id"),
+        # Case lists filter by custom field values (`custom_fields @> {...}`).
+        Index("ix_cases_custom_fields", "custom_fields", postgresql_using="gin"),
     )
 
     id: Mapped[int] = _pk()
@@ -194,6 +164,26 @@ class Case(Base):
     # Set when the customer sends a message or uploads a file, cleared by "mark all as
     # read": the dashboard's "cases with customer uploads or messages".
     customer_activity_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Configurable casework (server.db.casework): the case's type and its custom field
+    # values (keyed by CaseTypeField.key), where it came from, and its due date.
+    case_type_id: Mapped[int | None] = mapped_column(ForeignKey("case_types.id"), index=True)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    origin: Mapped[CaseOrigin] = mapped_column(_enum(CaseOrigin), server_default="staff")
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The customer (policyholder) the case belongs to: broker grants cover customers.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The insurer's configurable status and priority (the lifecycle `status` stays).
+    workflow_status_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_workflow_statuses.id"), index=True
+    )
+    priority_id: Mapped[int | None] = mapped_column(ForeignKey("case_priorities.id"), index=True)
+    # SLA clock: the first reply to the customer, time spent paused (waiting on the
+    # customer or a third party), the running pause, and when each target was breached.
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_paused_seconds: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CaseContact(Base):
@@ -315,6 +305,13 @@ class Comment(Base):
     author_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = _created()
+    # A reply names the comment it answers; comments are internal, replies too.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    # Edits keep the earlier bodies in comment_revisions; a deleted comment keeps its row.
+    edited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CustomerAccessGrant(Base):
@@ -528,3 +525,8 @@ class IdempotencyKey(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[dt.datetime] = _created()
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Configurable casework lives in its own module; importing it here puts its tables in
+# Base.metadata wherever the models are used (migrations, tests).
+from server.db.casework import *  # noqa: E402, F403
