@@ -306,3 +306,22 @@ def can_contact_customer(principal: Principal, case: Any) -> bool:
     """Share the customer page (grant and revoke access) and documents (right:
     customer_contact). Reading the chat the external case handler always may."""
     return insurer_or_ech(principal, case, Right.CUSTOMER_CONTACT)
+
+
+# --- texts (issue 7): standard replies, notification texts, the event log ---
+
+
+def can_configure_texts(principal: Principal) -> bool:
+    """Standard replies and notification texts: company admins (authority level 6)."""
+    return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL
+
+
+def can_use_standard_replies(principal: Principal) -> bool:
+    """List, render and send standard replies: the insurer's side (staff and its API
+    keys), as in the guide; partners write their own words."""
+    return principal.acts_as_insurer
+
+
+def can_read_event_log(principal: Principal) -> bool:
+    """Who changed which settings or access: company admins (authority level 6)."""
+    return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL

@@ -23,6 +23,7 @@ from schema.types.budget import Budget
 from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
+from schema.types.event_log import EventLogEntry, event_log  # texts
 from schema.types.office import (
     OfficeCategory,
     RecommendedOffice,
@@ -37,6 +38,15 @@ from schema.types.rights import (
     external_case_handler_role,
 )
 from schema.types.statistics import CaseStatisticsRow, case_statistics
+from schema.types.texts import (  # texts
+    NotificationTextEntry,
+    Placeholder,
+    StandardReply,
+    notification_texts_field,
+    standard_replies_field,
+    standard_reply_placeholders,
+    standard_reply_render,
+)
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
 
@@ -304,6 +314,33 @@ class Query:
         description="The case statistics report, one row per case by case id (the rows of "
         "`GET /reports/case-statistics.csv`): the insurer's staff and its API keys with "
         "cases:read; others get FORBIDDEN. Page size 1–100.",
+    )
+    # --- texts: standard replies, notification texts, the event log ---
+    standard_replies: list[StandardReply] = strawberry.field(
+        resolver=standard_replies_field,
+        description="The portal's standard replies by title (staff and the insurer's API "
+        "keys; others FORBIDDEN).",
+    )
+    standard_reply_placeholders: list[Placeholder] = strawberry.field(
+        resolver=standard_reply_placeholders,
+        description="The placeholders a standard reply may contain (same readers).",
+    )
+    standard_reply_render: str = strawberry.field(
+        resolver=standard_reply_render,
+        description="A standard reply filled for a case (to edit before sending). The case "
+        "must be visible to you, else NOT_FOUND; a deactivated reply is BAD_USER_INPUT.",
+    )
+    notification_texts: list[NotificationTextEntry] = strawberry.field(
+        resolver=notification_texts_field,
+        description="Every email and SMS the server sends, per channel, with its built-in "
+        "text, your portal's own text and the placeholders allowed (staff and the "
+        "insurer's API keys; others FORBIDDEN).",
+    )
+    event_log: Connection[EventLogEntry] = strawberry.field(
+        resolver=event_log,
+        description="Changes to settings and access, newest first (company admins, "
+        "authority level 6; others FORBIDDEN). Page size 1–100. Case events stay in each "
+        "case's `feed`.",
     )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")

@@ -20,7 +20,9 @@ from schema.mutations import (
     customer_page_settings,
     document,
     external_case_handler,
+    notification_text,
     office,
+    standard_reply,
     task,
 )
 from schema.mutations.payloads import (
@@ -212,6 +214,33 @@ class Mutation:
         "Mark all as read, for your side of the chat (no feed entry): the insurer's side "
         "marks the customer's messages read and takes the case off the dashboard "
         "(`customerActivity`); a customer marks the messages sent to them read.",
+    )
+    # --- texts: standard replies and notification texts (company admins; event log) ---
+    standard_reply_create: standard_reply.StandardReplyPayload = _m(
+        standard_reply.standard_reply_create,
+        "Write a standard reply (company admins, authority level 6). Event log: "
+        "standardReply.create.",
+    )
+    standard_reply_update: standard_reply.StandardReplyPayload = _m(
+        standard_reply.standard_reply_update,
+        "Change or (de)activate a standard reply (company admins). Event log: "
+        "standardReply.update.",
+    )
+    standard_reply_delete: standard_reply.StandardReplyDeletePayload = _m(
+        standard_reply.standard_reply_delete,
+        "Delete a standard reply (company admins); messages written with it keep their "
+        "text. Event log: standardReply.delete.",
+    )
+    notification_text_set: notification_text.NotificationTextPayload = _m(
+        notification_text.notification_text_set,
+        "Use your own wording for one notification on one channel (company admins); for "
+        "the kinds not sent by default this also switches them on. Event log: "
+        "notificationText.set.",
+    )
+    notification_text_reset: notification_text.NotificationTextPayload = _m(
+        notification_text.notification_text_reset,
+        "Go back to the built-in wording (kinds not sent by default stop being sent; "
+        "company admins). Event log: notificationText.reset.",
     )
 
 

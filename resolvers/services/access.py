@@ -19,12 +19,12 @@ from permissions.customer_page import contact_gets_access, trigger_milestone
 from permissions.principal import Principal
 from permissions.rights import Right
 from resolvers.auth import new_link_token
-from resolvers.services import customer_page, notifications
+from resolvers.services import customer_page, event_log, notification_texts
 from resolvers.services.common import case_for_update, require
 from resolvers.services.customer_page import PageState
 from resolvers.services.notifications import PUBLIC_URL, Channel
 from resolvers.services.outbox import Outbox
-from server.db.models import Case, CaseContact, Company, CustomerAccessGrant
+from server.db.models import Case, CaseContact, CustomerAccessGrant
 from server.errors import AppError, ErrorCode, bad_input, not_found
 
 CUSTOMER_ACCESS = (
@@ -69,6 +69,7 @@ async def grant_customer_access(
     grant, token = await _new_grant(session, case, contact, granted_by=actor.user_id)
     if send:
         await _send_link(session, case, contact, grant, token)
+    await _log(session, actor, grant, "customerAccess.grant", sent=send)
     return grant, token
 
 
@@ -86,7 +87,32 @@ async def revoke_customer_access(
             ErrorCode.CONFLICT, "This contact has no access to revoke.", field="contactId"
         )
     outbox.access_changed(case.insurer_id)
+    await _log(session, actor, revoked[0], "customerAccess.revoke")
     return revoked[0]
+
+
+async def _log(
+    session: AsyncSession,
+    actor: Principal | None,
+    grant: CustomerAccessGrant,
+    action: str,
+    **details: Any,
+) -> None:
+    """The event log's entry of an access change: which contact of which case, never the
+    link token or its hash."""
+    access = {"caseId": grant.case_id, "contactId": grant.contact_id, **details}
+    revoking = action.endswith("revoke")
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=grant.insurer_id,
+        action=action,
+        subject_type="CustomerAccessGrant",
+        subject_id=grant.id,
+        before={**access, "hasAccess": True} if revoking else None,
+        after={**access, "hasAccess": not revoking},
+        actor_label=None if actor is not None else "server (linkTrigger)",
+    )
 
 
 async def send_due_links(*, session: AsyncSession, case: Case, state: PageState) -> list[int]:
@@ -113,6 +139,7 @@ async def send_due_links(*, session: AsyncSession, case: Case, state: PageState)
             continue
         grant, token = await _new_grant(session, case, contact, granted_by=None)
         await _send_link(session, case, contact, grant, token)
+        await _log(session, None, grant, "customerAccess.grant", sent=True)
         sent.append(contact.id)
     return sent
 
@@ -217,26 +244,15 @@ async def _send_link(
     token: str,
 ) -> None:
     """Queue the link to the contact: email if they have an address, else SMS."""
-    insurer = await session.get(Company, case.insurer_id)
-    company = insurer.name if insurer else "Your insurer"
-    link = customer_link(token)
-    common = {"insurer_id": case.insurer_id, "case_id": case.id, "kind": "customer_link"}
-    if contact.email:
-        body = (
-            f"Hello {contact.name},\n\n"
-            f"you can follow your case {case.number} ({case.street}, {case.city}) "
-            f"on our customer page:\n\n{link}\n\n"
-            "The link is personal: please do not share it.\n\n"
-            f"{company}"
-        )
-        subject = f"Your case {case.number} with {company}"
-        await notifications.enqueue(
-            session, channel=Channel.EMAIL, recipient=contact.email, subject=subject,
-            body=body, **common,
-        )  # fmt: skip
-    else:
-        body = f"{company}: follow your case {case.number} here: {link}"
-        await notifications.enqueue(
-            session, channel=Channel.SMS, recipient=contact.phone or "", body=body, **common
-        )
+    channel, recipient = (
+        (Channel.EMAIL, contact.email) if contact.email else (Channel.SMS, contact.phone or "")
+    )
+    await notification_texts.send(
+        session,
+        kind="customer_link",
+        channel=channel,
+        recipient=recipient,
+        case=case,
+        values={"contact_name": contact.name, "link": customer_link(token)},
+    )
     grant.link_sent_at = func.now()

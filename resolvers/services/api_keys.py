@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role, Scope
 from resolvers.auth import new_api_key
+from resolvers.services import event_log
 from resolvers.services.common import portal_row, require, text
 from resolvers.services.outbox import Outbox
 from server.db.models import ApiKey, Company
@@ -52,6 +53,15 @@ async def create_api_key(
     )
     session.add(key)
     await session.flush()
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=actor.insurer_id,
+        action="apiKey.create",
+        subject_type="ApiKey",
+        subject_id=key.id,
+        after={"name": key.name, "prefix": prefix, "scopes": key.scopes, "companyId": owner},
+    )
     return key, full
 
 
@@ -64,6 +74,16 @@ async def revoke_api_key(
         raise not_found("API key")
     if key.revoked_at is None:
         key.revoked_at = func.now()
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=actor.insurer_id,
+            action="apiKey.revoke",
+            subject_type="ApiKey",
+            subject_id=key.id,
+            before={"name": key.name, "prefix": key.prefix, "revoked": False},
+            after={"name": key.name, "prefix": key.prefix, "revoked": True},
+        )
         if outbox is not None:  # open subscriptions of the key end at once
             outbox.access_changed(key.insurer_id)
     return key

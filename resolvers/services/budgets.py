@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules, scopes
 from permissions.principal import Principal, Role
 from permissions.rights import Right
-from resolvers.services import feed, notifications
+from resolvers.services import feed, notification_texts, notifications
 from resolvers.services.common import ensure_not_closed, money, require, task_for_update, text
 from resolvers.services.outbox import Outbox
 from server.db.enums import BudgetStatus, FeedEventType
@@ -115,13 +115,9 @@ async def submit_budget(
         documentId=document.id,
         supersededBudgetIds=superseded,
     )
-    subject = f"Budget for approval on case {case.number}"
-    body = (
-        f"A budget of {format_money(amount)} for '{task.title}' on case {case.number} "
-        "waits for approval."
-    )
+    values = {"amount": format_money(amount), "task_title": task.title}
     for email in await _approver_emails(session, actor, case):
-        await _email(session, case, email, "budget_submitted", subject, body)
+        await _email(session, case, email, "budget_submitted", values)
     return budget
 
 
@@ -346,27 +342,18 @@ async def _notify_submitter(
     if submitter is None or not submitter.email:
         return
     note = f"\n\n{budget.decision_note}" if budget.decision_note else ""
-    await _email(
-        session,
-        case,
-        submitter.email,
-        f"budget_{outcome}",
-        f"Budget {outcome} on case {case.number}",
-        f"Your budget of {format_money(budget.amount)} for '{task.title}' on case "
-        f"{case.number} was {outcome}.{note}",
-    )
+    values = {"amount": format_money(budget.amount), "task_title": task.title, "note": note}
+    await _email(session, case, submitter.email, f"budget_{outcome}", values)
 
 
 async def _email(
-    session: AsyncSession, case: Case, recipient: str, kind: str, subject: str, body: str
+    session: AsyncSession, case: Case, recipient: str, kind: str, values: dict[str, str]
 ) -> None:
-    await notifications.enqueue(
+    await notification_texts.send(
         session,
-        insurer_id=case.insurer_id,
-        case_id=case.id,
-        channel=notifications.Channel.EMAIL,
         kind=kind,
+        channel=notifications.Channel.EMAIL,
         recipient=recipient,
-        subject=subject,
-        body=body,
+        case=case,
+        values=values,
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules
 from permissions.principal import Principal
 from permissions.rights import Right
-from resolvers.services import feed, milestones, offices
+from resolvers.services import customer_notices, feed, milestones, offices
 from resolvers.services.common import (
     camel_case,
     case_for_update,
@@ -158,6 +158,7 @@ async def create_case(
         payload={"number": case.number},
     )
     await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
+    await customer_notices.case_created(session, case=case)  # texts
     return case
 
 
@@ -260,7 +261,7 @@ async def put_on_hold(**kwargs: Any) -> Case:
 
 
 async def close_case(**kwargs: Any) -> Case:
-    return await _transition(
+    case = await _transition(
         to=CaseStatus.CLOSED,
         event_from={
             CaseStatus.OPEN: FeedEventType.CASE_CLOSED,
@@ -268,6 +269,8 @@ async def close_case(**kwargs: Any) -> Case:
         },
         **kwargs,
     )
+    await customer_notices.case_closed(kwargs["session"], case=case)  # texts
+    return case
 
 
 async def reopen_case(**kwargs: Any) -> Case:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
+from resolvers.services import event_log
 from resolvers.services.common import require, text
 from resolvers.services.customer_page_settings import ADMIN_LEVEL
 from server.db.models import Company
@@ -25,5 +26,16 @@ async def set_company_logo(
         raise bad_input("'logoUrl' must be an https URL.", "logoUrl")
     company = await session.get(Company, actor.insurer_id, with_for_update=True)
     assert company is not None, "a staff principal's insurer exists"
+    if company.logo_url != url:
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=actor.insurer_id,
+            action="company.setLogo",
+            subject_type="Company",
+            subject_id=company.id,
+            before={"logoUrl": company.logo_url},
+            after={"logoUrl": url},
+        )
     company.logo_url = url
     return company

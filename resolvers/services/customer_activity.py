@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.rights import Right
-from resolvers.services import notifications
+from resolvers.services import notification_texts
 from resolvers.services.notifications import Channel
 from server.db.models import Case, ExternalCaseHandlerRole, User
 
@@ -21,12 +21,6 @@ class CustomerActivity(enum.StrEnum):
 
     MESSAGE = "customer_message"
     UPLOAD = "customer_upload"
-
-
-_WHAT = {
-    CustomerActivity.MESSAGE: "sent a message",
-    CustomerActivity.UPLOAD: "uploaded a file",
-}
 
 
 async def record_customer_activity(
@@ -45,20 +39,9 @@ async def record_customer_activity(
     if not recipients:
         return
     stmt = select(User.email).where(User.id.in_(recipients), User.active).order_by(User.id)
-    what = _WHAT[activity]
     for email in dict.fromkeys((await session.execute(stmt)).scalars()):
-        await notifications.enqueue(
-            session,
-            insurer_id=case.insurer_id,
-            case_id=case.id,
-            channel=Channel.EMAIL,
-            kind=activity.value,
-            recipient=email,
-            subject=f"Case {case.number}: the customer {what}",
-            body=(
-                f"The customer {what} on case {case.number}. Open the case's customer "
-                "communication to see it and mark it as read."
-            ),
+        await notification_texts.send(
+            session, kind=activity.value, channel=Channel.EMAIL, recipient=email, case=case
         )
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules
 from permissions.customer_page import CustomerPageSettings, effective_settings, merge_settings
 from permissions.principal import Principal, Role
-from resolvers.services import customer_page, milestones
+from resolvers.services import customer_page, event_log, milestones
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import camel_case, case_for_update, require
 from resolvers.services.outbox import Outbox
+from resolvers.services.settings_changes import changed
 from server.db.models import CaseCustomerPageOverride
 from server.db.models import CustomerPageSettings as SettingsRow
 from server.errors import bad_input
@@ -49,8 +50,21 @@ async def update_portal_settings(
     )
     stmt = select(SettingsRow).where(SettingsRow.insurer_id == actor.insurer_id).with_for_update()
     row = (await session.execute(stmt)).scalar_one_or_none()
-    stored = merge_settings(dict(row.settings) if row else {}, changes)
+    previous = dict(row.settings) if row else {}
+    stored = merge_settings(previous, changes)
     settings = _validated(stored, None)
+    before, after = changed(previous, stored)
+    if after:
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=actor.insurer_id,
+            action="customerPageSettings.update",
+            subject_type="CustomerPageSettings",
+            subject_id=actor.insurer_id,
+            before=before,
+            after=after,
+        )
     upsert = insert(SettingsRow).values(
         insurer_id=actor.insurer_id, settings=stored, updated_by_user_id=actor.user_id
     )
@@ -85,6 +99,7 @@ async def set_case_override(
     if unknown:
         raise bad_input(f"Unknown settings: {', '.join(unknown)}.", "reset")
     stored = await customer_page.case_override(session, case.id)
+    previous = dict(stored)
     for name in reset:
         stored.pop(name, None)
     stored = merge_settings(stored, changes)
@@ -103,5 +118,17 @@ async def set_case_override(
             )
         )
     await session.flush()
+    before, after = changed(previous, stored)
+    if after:  # a reset setting is logged as null after: it follows the portal's again
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=case.insurer_id,
+            action="caseCustomerPageOverride.set",
+            subject_type="Case",
+            subject_id=case.id,
+            before=before,
+            after=after,
+        )
     await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     return settings

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from permissions import rules
 from permissions.principal import Principal
 from permissions.rights import Right
-from resolvers.services import feed, notifications
+from resolvers.services import event_log, feed, notification_texts
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import case_for_update, ensure_not_closed, portal_row, require
 from resolvers.services.notifications import Channel
@@ -59,6 +59,18 @@ async def define_role(
     next request of every external case handler acts with the new set."""
     require(rules.can_define_ech_role(actor), DEFINE)
     values = sorted({Right(right).value for right in rights})
+    previous = [right.value for right in await role_rights(session, actor.insurer_id)]
+    if sorted(previous) != values:
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=actor.insurer_id,
+            action="externalCaseHandlerRole.update",
+            subject_type="ExternalCaseHandlerRole",
+            subject_id=actor.insurer_id,
+            before={"rights": sorted(previous)},
+            after={"rights": values},
+        )
     stmt = (
         insert(ExternalCaseHandlerRole)
         .values(insurer_id=actor.insurer_id, rights=values, updated_by_user_id=actor.user_id)
@@ -135,12 +147,7 @@ async def assign_office(
             case,
             user,
             kind="external_case_handler_office_assigned",
-            subject=f"Case {case.number}: name an external case handler",
-            body=(
-                f"Your office {office.name if office else ''} holds the external case handler "
-                f"role on case {case.number} ({case.street}, {case.city}). Name the user "
-                "who will handle it."
-            ),
+            values={"office_name": office.name if office else ""},
         )
     outbox.access_changed(case.insurer_id)  # the office's users now see the case, or not
     return case
@@ -201,28 +208,21 @@ async def assign_handler(
             case,
             user,
             kind="external_case_handler_assigned",
-            subject=f"Case {case.number}: you are the external case handler",
-            body=(
-                f"You are now the external case handler of case {case.number} "
-                f"({case.street}, {case.city})."
-            ),
         )
     outbox.access_changed(case.insurer_id)  # the previous handler may no longer see it
     return case
 
 
 async def _notify(
-    session: AsyncSession, case: Case, user: User, *, kind: str, subject: str, body: str
+    session: AsyncSession,
+    case: Case,
+    user: User,
+    *,
+    kind: str,
+    values: dict[str, str] | None = None,
 ) -> None:
-    await notifications.enqueue(
-        session,
-        insurer_id=case.insurer_id,
-        case_id=case.id,
-        channel=Channel.EMAIL,
-        kind=kind,
-        recipient=user.email,
-        subject=subject,
-        body=body,
+    await notification_texts.send(
+        session, kind=kind, channel=Channel.EMAIL, recipient=user.email, case=case, values=values
     )
 
 

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from permissions import rules, scopes
 from permissions.principal import Principal, Role
 from permissions.rights import Right
-from resolvers.services import notifications
+from resolvers.services import notification_texts
 from resolvers.services.common import portal_row, require, text
 from resolvers.services.notifications import Channel
+from resolvers.services.settings_changes import record_change, snapshot
 from server.db.enums import CaseStatus, CompanyKind
 from server.db.models import Case, Company, Office, OfficeCategory, OfficeCategoryLink, User
 from server.errors import AppError, ErrorCode, bad_input, forbidden, not_found
@@ -33,6 +34,9 @@ SEE_CATEGORIES += "handler with the right 'see_office_categories'."
 AVAILABILITY_ONLY = "Partner users may change only their own office's availableForNewTasks."
 EARTH_RADIUS_KM = 6371.0088  # mean radius
 MAX_SERVICES = 30
+# What the event log records of an office (its settings; not the users in it).
+OFFICE_SETTINGS = ("name", "street", "postal_code", "city", "latitude", "longitude", "services")
+OFFICE_SETTINGS += ("available_for_new_tasks",)
 
 
 @dataclass(slots=True)
@@ -79,6 +83,35 @@ def _services(values: list[str]) -> list[str]:
     if len(result) > MAX_SERVICES:
         raise bad_input(f"An office offers at most {MAX_SERVICES} services.", "services")
     return result
+
+
+async def _category_ids(session: AsyncSession, office_id: int) -> list[int]:
+    stmt = select(OfficeCategoryLink.category_id).where(OfficeCategoryLink.office_id == office_id)
+    return sorted((await session.execute(stmt)).scalars())
+
+
+def _named(category: OfficeCategory) -> dict[str, Any]:
+    return snapshot(category, ("name", "description"))
+
+
+async def _log(
+    session: AsyncSession,
+    actor: Principal,
+    row: Office | OfficeCategory,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await record_change(
+        session,
+        actor=actor,
+        insurer_id=row.insurer_id,
+        action=action,
+        subject_type=type(row).__name__,
+        subject_id=row.id,
+        before=before,
+        after=after,
+    )
 
 
 async def _set_categories(session: AsyncSession, office: Office, category_ids: list[int]) -> None:
@@ -132,6 +165,11 @@ async def create_office(
     await session.flush()
     if data.category_ids is not None:
         await _set_categories(session, office, data.category_ids)
+    after = {
+        **snapshot(office, OFFICE_SETTINGS),
+        "categoryIds": sorted(set(data.category_ids or [])),
+    }
+    await _log(session, actor, office, "office.create", None, after)
     return office
 
 
@@ -146,9 +184,14 @@ async def update_office(
     if not rules.can_manage_offices(actor):
         require(rules.can_set_office_availability(actor, office), MANAGE_OFFICES)
         require(data.only_availability(), AVAILABILITY_ONLY)
+    before = snapshot(office, OFFICE_SETTINGS)
     _apply(office, data)
+    after = snapshot(office, OFFICE_SETTINGS)
     if data.category_ids is not None:
+        before["categoryIds"] = await _category_ids(session, office.id)
         await _set_categories(session, office, data.category_ids)
+        after["categoryIds"] = sorted(set(data.category_ids))
+    await _log(session, actor, office, "office.update", before, after)
     return office
 
 
@@ -185,6 +228,7 @@ async def create_category(
     )
     session.add(category)
     await _flush_unique(session, category)
+    await _log(session, actor, category, "officeCategory.create", None, _named(category))
     return category
 
 
@@ -199,11 +243,13 @@ async def update_category(
     """Omitted fields stay; an empty description clears it."""
     require(rules.can_manage_office_categories(actor), MANAGE_CATEGORIES)
     category = await _category(session, actor, category_id)
+    before = _named(category)
     if name is not None:
         category.name = text(name, "name", max_length=100)  # type: ignore[assignment]
     if description is not None:
         category.description = text(description, "description", max_length=2000, required=False)
     await _flush_unique(session, category)
+    await _log(session, actor, category, "officeCategory.update", before, _named(category))
     return category
 
 
@@ -211,6 +257,7 @@ async def delete_category(*, session: AsyncSession, actor: Principal, category_i
     """Removes the category and its office links; returns its id."""
     require(rules.can_manage_office_categories(actor), MANAGE_CATEGORIES)
     category = await _category(session, actor, category_id)
+    await _log(session, actor, category, "officeCategory.delete", _named(category), None)
     await session.delete(category)
     await session.flush()
     return category_id
@@ -354,16 +401,13 @@ async def notify_office_assigned(
     active users has no address on file yet, so nobody is emailed.)"""
     stmt = select(User.email).where(User.office_id == office.id, User.active).order_by(User.id)
     for email in (await session.execute(stmt)).scalars():
-        await notifications.enqueue(
+        await notification_texts.send(
             session,
-            insurer_id=case.insurer_id,
-            case_id=case.id,
-            channel=Channel.EMAIL,
             kind="task_office_assigned",
+            channel=Channel.EMAIL,
             recipient=email,
-            subject=f"New task on case {case.number}: {task.title}",
-            body=f"Your office {office.name} has been given the task '{task.title}' on case "
-            f"{case.number} ({case.street}, {case.city}). Name the person responsible.",
+            case=case,
+            values={"task_title": task.title, "office_name": office.name},
         )
 
 
@@ -371,14 +415,11 @@ async def notify_responsible_assigned(
     *, session: AsyncSession, case: Case, task: Any, user: User
 ) -> None:
     """Email the person now responsible for the task."""
-    await notifications.enqueue(
+    await notification_texts.send(
         session,
-        insurer_id=case.insurer_id,
-        case_id=case.id,
-        channel=Channel.EMAIL,
         kind="task_responsible_assigned",
+        channel=Channel.EMAIL,
         recipient=user.email,
-        subject=f"You are responsible for '{task.title}' on case {case.number}",
-        body=f"You have been named responsible for the task '{task.title}' on case "
-        f"{case.number} ({case.street}, {case.city}).",
+        case=case,
+        values={"task_title": task.title},
     )

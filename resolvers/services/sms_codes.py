@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.services import notifications
+from resolvers.services import notification_texts
 from resolvers.services.notifications import Channel
 from server.db.models import CaseContact, CustomerAccessGrant, OneTimeCode
 
@@ -104,14 +104,14 @@ async def send_code(
         )
     )
     minutes = int(CODE_TTL.total_seconds() // 60)
-    await notifications.enqueue(
+    await notification_texts.send(
         session,
+        kind="customer_login_code",
+        channel=Channel.SMS,
+        recipient=phone,
         insurer_id=grant.insurer_id,
         case_id=grant.case_id,
-        channel=Channel.SMS,
-        kind="customer_login_code",
-        recipient=phone,
-        body=f"Your security code for the customer page: {code} (valid {minutes} minutes).",
+        values={"code": code, "minutes": str(minutes)},
     )
     return CodeOutcome(masked_phone=mask_phone(phone), expires_at=expires_at)
 
