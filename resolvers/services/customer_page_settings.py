@@ -17,7 +17,7 @@ from resolvers.services import customer_page, event_log, milestones
 from resolvers.services.cases import MANAGE
 from resolvers.services.common import camel_case, case_for_update, require
 from resolvers.services.outbox import Outbox
-from resolvers.services.settings_changes import changed
+from resolvers.services.settings_changes import camel_keys, changed
 from server.db.models import CaseCustomerPageOverride
 from server.db.models import CustomerPageSettings as SettingsRow
 from server.errors import bad_input
@@ -53,7 +53,7 @@ async def update_portal_settings(
     previous = dict(row.settings) if row else {}
     stored = merge_settings(previous, changes)
     settings = _validated(stored, None)
-    before, after = changed(previous, stored)
+    before, after = changed(camel_keys(previous), camel_keys(stored))
     if after:
         await event_log.record(
             session,
@@ -118,7 +118,7 @@ async def set_case_override(
             )
         )
     await session.flush()
-    before, after = changed(previous, stored)
+    before, after = changed(camel_keys(previous), camel_keys(stored))
     if after:  # a reset setting is logged as null after: it follows the portal's again
         await event_log.record(
             session,

@@ -23,6 +23,13 @@ def snapshot(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {camel_case(name): _copy(getattr(row, name)) for name in names}
 
 
+def camel_keys(value: Any) -> Any:
+    """Stored settings (snake_case keys, nested) as the schema spells them."""
+    if isinstance(value, dict):
+        return {camel_case(str(k)): camel_keys(v) for k, v in value.items()}
+    return value
+
+
 def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list | tuple) else value
 
