@@ -254,3 +254,19 @@ async def test_another_insurers_text_is_not_used(client, world, engine):
             {"i": portal.insurer.id},
         )
         assert count.scalar_one() == 0
+
+
+def test_every_notification_goes_through_the_one_render_function():
+    """Services queue emails and SMS with `notification_texts.send`, so each has a kind in
+    the catalog (its configurable wording); only that function calls `enqueue`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"resolvers/services/notification_texts.py", "resolvers/services/notifications.py"}
+    callers = [
+        str(path.relative_to(root))
+        for folder in ("resolvers", "server", "schema")
+        for path in (root / folder).rglob("*.py")
+        if "enqueue(" in path.read_text() and str(path.relative_to(root)) not in allowed
+    ]
+    assert callers == []

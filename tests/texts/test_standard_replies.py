@@ -225,3 +225,18 @@ async def test_body_and_reply_id_are_one_or_the_other(client, world):
         token=portal.tokens["customer"],
     )
     assert error_codes(customer) == ["FORBIDDEN"]
+
+
+async def test_lists_load_in_a_fixed_number_of_statements(client, world, count_statements):
+    portal = world.portal
+
+    async def statements_for(n: int) -> tuple[int, int]:
+        for i in range(n):
+            await create(client, portal, title=f"R{n}-{i}")
+        with count_statements() as replies:
+            await gql(client, LIST, token=portal.tokens["staff"])
+        with count_statements() as texts:
+            await gql(client, "{ notificationTexts { kind body } }", token=portal.tokens["staff"])
+        return replies.count, texts.count
+
+    assert await statements_for(1) == await statements_for(5)
