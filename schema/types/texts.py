@@ -19,7 +19,9 @@ READ_TEXTS = "Only the insurer's staff and its API keys read the notification te
 
 
 def _listed(names: dict[str, str]) -> str:
-    return ", ".join(f"`{{{name}}}` ({what.rstrip('.').lower()})" for name, what in names.items())
+    return "; ".join(
+        f"`{{{name}}}` = {what[0].lower()}{what[1:].rstrip('.')}" for name, what in names.items()
+    )
 
 
 NotificationChannel = strawberry.enum(
@@ -65,7 +67,7 @@ class Placeholder:
 
 @strawberry.type(
     description="A reusable text staff insert into chat messages and internal comments. "
-    f"Placeholders: {_listed(standard_replies.PLACEHOLDERS)}; any other `{{name}}` is "
+    f"Placeholders: {_listed(standard_replies.PLACEHOLDERS)}. Any other `{{name}}` is "
     "refused when saved. Missing values render as sensible text, never 'None'."
 )
 class StandardReply:
