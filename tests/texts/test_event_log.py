@@ -309,3 +309,25 @@ async def test_event_log_pages_in_a_fixed_number_of_statements(client, world, co
         return counter.count
 
     assert await statements_for(2) == await statements_for(6)
+
+
+async def test_linking_an_office_to_categories_is_logged(client, world):
+    portal = world.portal
+    admin = portal.tokens["admin"]
+    created = await gql(
+        client,
+        'mutation { officeCategoryCreate(input: {name: "Water"}) { category { id } } }',
+        token=admin,
+    )
+    category = created["data"]["officeCategoryCreate"]["category"]["id"]
+    linked = await gql(
+        client,
+        "mutation ($o: ID!, $c: [ID!]) { officeUpdate(input: {officeId: $o, categoryIds: $c})"
+        " { errors { code } } }",
+        {"o": gid("Office", portal.office.id), "c": [category]},
+        token=admin,
+    )
+    assert linked["data"]["officeUpdate"]["errors"] == []
+    [entry] = (await _entries(client, admin, filter={"action": "office.update"}))["nodes"]
+    assert entry["before"] == {"categoryIds": []}
+    assert len(entry["after"]["categoryIds"]) == 1
