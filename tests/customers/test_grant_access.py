@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from tests.customer_page.helpers import set_portal_settings
 from tests.customers.conftest import (
     CUSTOMER_PAGE,
     GRANT_CASES,
@@ -16,7 +17,6 @@ from tests.customers.conftest import (
     open_case,
     set_customer,
 )
-from tests.customer_page.helpers import set_portal_settings
 from tests.factories import gid
 from tests.graphql import error_codes, gql
 
