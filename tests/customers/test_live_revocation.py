@@ -3,8 +3,8 @@ revoked (the `access:{insurer}` event re-checks it at once)."""
 
 from __future__ import annotations
 
-from tests.customers.conftest import GRANT_REVOKE, grant_login, ok, open_case
 from tests.customer_access.conftest import ws_url  # noqa: F401
+from tests.customers.conftest import GRANT_REVOKE, grant_login, ok, open_case
 from tests.factories import gid
 from tests.subscriptions.wsclient import GraphQLSocket
 

@@ -10,8 +10,8 @@ import io
 from sqlalchemy import text
 
 from resolvers.queries.customer_grants_report import COLUMNS, render, report_select
-from tests.customers.conftest import CUSTOMER_CREATE, grant_login, ok, set_customer
 from tests.customer_access.conftest import CUSTOMER_LOGIN
+from tests.customers.conftest import CUSTOMER_CREATE, grant_login, ok, set_customer
 from tests.graphql import gql
 
 REPORT = "/reports/customer-grants.csv"
