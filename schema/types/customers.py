@@ -17,6 +17,7 @@ from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus
 from schema.node import encode_global_id
 from schema.types.case import PAGE_ARGS_HELP, Case
+from server.db.casework import Customer as CustomerRow
 from server.db.casework import CustomerGrant as GrantRow
 from server.db.casework import CustomerGrantCustomer
 from server.db.models import Case as CaseRow
@@ -270,3 +271,24 @@ class GrantCase:
             postal_code=case.postal_code, city=case.city, status=case.status,
             customer_name=case.customer_name,
         )  # fmt: skip
+
+
+async def customer_of_case(info: strawberry.Info, case_row: Any) -> Customer | None:
+    """A case's customer, through one loader per request (no N+1 over a case list)."""
+    customer_id = getattr(case_row, "customer_id", None)
+    if customer_id is None:
+        return None
+    loaders = info.context.loaders
+
+    def make() -> Any:
+        async def batch(ids: Sequence[int]) -> list[Any]:
+            stmt = select(*CustomerRow.__table__.c).where(
+                CustomerRow.id.in_(ids), CustomerRow.insurer_id == loaders.principal.insurer_id
+            )
+            found = {row.id: row for row in await loaders._rows(stmt)}
+            return [found.get(i) for i in ids]
+
+        return batch
+
+    row = await loaders._loader("customer_by_id", make).load(customer_id)
+    return Customer.from_row(row) if row is not None else None

@@ -190,3 +190,26 @@ async def test_changes_are_event_logged_without_secrets(client, world, brokered,
     assert revoke.before == {"revokedAt": None} and revoke.after["revokedAt"]
     logged = json.dumps([[row.before, row.after] for row in rows])
     assert brokered.access_token not in logged and token_hash not in logged
+
+
+CASE_CUSTOMER = "query ($id: ID!) { case(id: $id) { number customer { name customerNumber } } }"
+CASES_CUSTOMERS = "{ cases(first: 50) { nodes { number customer { name } } } }"
+
+
+async def test_a_cases_customer_is_shown_to_staff_only(client, world, brokered, count_statements):
+    portal = world.portal
+    variables = {"id": gid("Case", portal.case.id)}
+    staff = await gql(client, CASE_CUSTOMER, variables, token=portal.tokens["staff"])
+    assert staff["data"]["case"]["customer"]["name"] == "Kunde A"
+    for who in ("customer", "ech"):
+        denied = await gql(
+            client, CASE_CUSTOMER, {"id": gid("Case", portal.case.id)}, token=portal.tokens[who]
+        )
+        assert error_codes(denied) == ["FORBIDDEN"], who
+        assert denied["data"]["case"]["customer"] is None
+    # the whole case list's customers in one statement more, not one per case
+    with count_statements() as counted:
+        listed = await gql(client, CASES_CUSTOMERS, token=portal.tokens["staff"])
+    customers = {n["number"]: n["customer"] for n in listed["data"]["cases"]["nodes"]}
+    assert customers[portal.handled_case.number] == {"name": "Kunde B"}
+    assert len([s for s in counted.statements if "FROM customers" in s]) == 1
