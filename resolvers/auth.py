@@ -21,11 +21,12 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.services import customer_page
+from server.db.casework import CustomerGrant, CustomerGrantCustomer, CustomerLogin
 from server.db.models import (
     ApiKey,
     Case,
@@ -40,6 +41,9 @@ _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
 API_KEY_PREFIX = "cgk_"
 LINK_TOKEN_PREFIX = "cgc_"
+# The subject kind of a signed customer grant session (`customerGrantLogin`): it only
+# lists and opens the covered cases, never acts as a bearer principal itself.
+CUSTOMER_GRANT_SESSION = "customer-grant"
 
 
 def hash_password(password: str) -> str:
@@ -92,6 +96,23 @@ def customer_claims(grant: Any) -> dict[str, Any]:
     return {"sub": f"grant:{grant.id}"}
 
 
+def customer_grant_session_claims(grant_id: int) -> dict[str, Any]:
+    """A grant session (`customerGrantLogin`): names the customer grant only."""
+    return {"sub": f"{CUSTOMER_GRANT_SESSION}:{grant_id}"}
+
+
+def customer_grant_of_session(token: str, key: str) -> int:
+    """The customer grant a signed, unexpired grant session token names; UNAUTHENTICATED
+    otherwise (whether the grant is still live is for the caller to check)."""
+    claims = _verified_claims(token, key)
+    kind, _, subject = str(claims.get("sub", "")).partition(":")
+    if claims.get("exp", 0) <= time.time():
+        raise unauthenticated("The session has expired; sign in again.")
+    if kind != CUSTOMER_GRANT_SESSION or not (subject.isascii() and subject.isdigit()):
+        raise unauthenticated("This is not a customer grant session token.")
+    return int(subject)
+
+
 def principal_hint(token: str, key: str) -> Principal | None:
     """The principal a signed, unexpired token claims to be, without asking the database;
     None for anything else (API keys, old tokens, bad signatures). Callers must verify it
@@ -135,6 +156,10 @@ async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Pr
         raise unauthenticated("The token is not valid.")
     if kind == "grant":
         return await _principal_from_grant(engine, int(subject))
+    if kind == CUSTOMER_GRANT_SESSION:
+        raise unauthenticated(
+            "A customer grant session only lists and opens cases (grantCases, grantOpenCase)."
+        )
     return await _principal_from_user(engine, int(subject))
 
 
@@ -200,7 +225,27 @@ def grant_select() -> Select[Any]:
         Case.insurer_id,
         *customer_page.state_columns(),
     ).join(Case, Case.id == CustomerAccessGrant.case_id)
-    return customer_page.join_settings(stmt).where(CustomerAccessGrant.revoked_at.is_(None))
+    return customer_page.join_settings(stmt).where(
+        CustomerAccessGrant.revoked_at.is_(None), customer_grant_covers_case()
+    )
+
+
+def customer_grant_covers_case() -> ColumnElement[bool]:
+    """A case grant opened through a customer grant lives only while that grant is live
+    and still covers the case's customer (revoked, customer removed, case moved to another
+    customer: every request and live subscription of it ends at once)."""
+    covered = (
+        select(CustomerGrant.id)
+        .join(CustomerGrantCustomer, CustomerGrantCustomer.grant_id == CustomerGrant.id)
+        .where(
+            CustomerGrant.id == CustomerAccessGrant.customer_grant_id,
+            CustomerGrant.revoked_at.is_(None),
+            CustomerGrant.insurer_id == Case.insurer_id,
+            CustomerGrantCustomer.customer_id == Case.customer_id,
+        )
+        .exists()
+    )
+    return or_(CustomerAccessGrant.customer_grant_id.is_(None), covered)
 
 
 async def _principal_from_grant(engine: AsyncEngine, grant_id: int) -> Principal:
@@ -281,16 +326,19 @@ async def live_grant_by_token(session: AsyncSession, token: str) -> CustomerAcce
         .where(
             CustomerAccessGrant.token_hash == sha256_hex(token),
             CustomerAccessGrant.revoked_at.is_(None),
+            CustomerAccessGrant.customer_grant_id.is_(None),  # those have no link
         )
         .with_for_update()
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def record_customer_login(grant: CustomerAccessGrant) -> None:
-    """Count a completed sign-in (the access list shows last login and how many)."""
+def record_customer_login(session: AsyncSession, grant: CustomerAccessGrant) -> None:
+    """Count a completed sign-in (the access list shows last login and how many; the
+    customer grants report counts `customer_logins` rows per month)."""
     grant.last_login_at = dt.datetime.now(dt.UTC)
     grant.login_count = CustomerAccessGrant.login_count + 1
+    session.add(CustomerLogin(insurer_id=grant.insurer_id, case_grant_id=grant.id))
 
 
 _DUMMY_HASH = _hasher.hash("not a real password")

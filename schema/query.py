@@ -17,12 +17,14 @@ from resolvers.queries.customer_page import load_customer_page
 from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, DamageType
+from schema.mutations.customers import grant_cases
 from schema.node import Node, decode_global_id, decode_typed_id
 from schema.types.access import CaseCustomerAccess, customer_access
 from schema.types.budget import Budget
 from schema.types.case import Case
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
+from schema.types.customers import Customer, GrantCase, customers
 from schema.types.event_log import EventLogEntry, event_log  # texts
 from schema.types.office import (
     OfficeCategory,
@@ -342,6 +344,20 @@ class Query:
         "authority level 6; others FORBIDDEN). Page size 1–100. Case events stay in each "
         "case's `feed`.",
     )
+
+    # --- customers ---
+    customers: Connection[Customer] = strawberry.field(
+        resolver=customers,
+        description="Your portal's customers, oldest first, with their cases and grants "
+        "(staff; others get FORBIDDEN). `invited: false` lists those not yet invited. Page "
+        "size 1–100.",
+    )
+    grant_cases: list[GrantCase] = strawberry.field(
+        resolver=grant_cases,
+        description="The cases a customer grant session (from `customerGrantLogin`) may "
+        "open, newest first. Needs no bearer token; UNAUTHENTICATED once the grant is revoked.",
+    )
+    # --- end customers ---
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:

@@ -18,6 +18,7 @@ from schema.mutations import (
     company,
     customer_access,
     customer_page_settings,
+    customers,
     document,
     external_case_handler,
     notification_text,
@@ -206,6 +207,45 @@ class Mutation:
         "role); null unnames. Only an active eligible user of that office (else "
         "BAD_USER_INPUT); emails them. Feed: EXTERNAL_CASE_HANDLER_ASSIGNED.",
     )
+    # --- customers ---
+    customer_create: customers.CustomerPayload = _m(
+        customers.customer_create,
+        "Add a customer to your portal (staff); `customerNumber` is unique in the portal.",
+    )
+    customer_update: customers.CustomerPayload = _m(
+        customers.customer_update, "Change a customer (staff); omitted fields keep their value."
+    )
+    case_set_customer: CasePayload = _m(
+        customers.case_set_customer,
+        "Link a case to a customer of its portal, or unlink it (null) (staff). Customer "
+        "grants covering the previous customer lose the case at once.",
+    )
+    customer_grant_create: customers.CustomerGrantCreatePayload = _m(
+        customers.customer_grant_create,
+        "Give one person access to the cases of several customers (staff); returns the link "
+        "token once. Event-logged.",
+    )
+    customer_grant_update: customers.CustomerGrantPayload = _m(
+        customers.customer_grant_update,
+        "Add or remove covered customers, or change the holder's details (staff); sessions "
+        "on removed customers' cases end at once. Event-logged.",
+    )
+    customer_grant_revoke: customers.CustomerGrantPayload = _m(
+        customers.customer_grant_revoke,
+        "End a customer grant at once: its link, grant sessions and every case session "
+        "opened through it (staff). Event-logged.",
+    )
+    customer_grant_login: customers.CustomerGrantLoginPayload = _m(
+        customers.customer_grant_login,
+        "Sign in with a customer grant's link token: returns a grant session token and the "
+        "covered cases. The session is not a bearer token; open a case with `grantOpenCase`.",
+    )
+    grant_open_case: customers.GrantOpenCasePayload = _m(
+        customers.grant_open_case,
+        "Open one case the customer grant covers: returns a customer bearer token bound to "
+        "that case, like `customerLogin`'s. Any other case is NOT_FOUND.",
+    )
+    # --- end customers ---
     comment_add: CommentPayload = _m(
         communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
     )

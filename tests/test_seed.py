@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from schema.node import decode_global_id
 from server.seed.bulk import seed_bulk
 from server.seed.demo import DEMO_CUSTOMER_TOKENS, DEMO_LOGINS, DEMO_PASSWORD, seed_demo_if_empty
+from server.seed.demo_customers import DEMO_GRANT_TOKEN
+from tests.customers.conftest import grant_login, open_case
 from tests.graphql import gql
 
 LOGIN = """mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token errors { message } } }"""
@@ -67,3 +70,27 @@ async def test_bulk_seed_adds_cases_with_children(database_url, engine):
             )
         ).one()
     assert (row.cases, row.tasks, row.feed, row.messages) == (30, 150, 750, 300)
+
+
+# --- customers (issue 7) ---
+CUSTOMERS_NOT_INVITED = (
+    "{ customers(filter: {invited: false}) { nodes { name cases { totalCount } } } }"
+)
+CUSTOMERS_PAGE = "{ customerPage { case { number } } }"
+
+
+async def test_demo_household_grant(client, database_url, settings):
+    await seed_demo_if_empty(database_url, settings)  # seeded by the first test already
+    signed_in = await grant_login(client, DEMO_GRANT_TOKEN)
+    assert signed_in["errors"] == []
+    assert {case["customerName"] for case in signed_in["cases"]} == {"Familien Hansen"}
+    assert len(signed_in["cases"]) == 2
+    _, case_id = decode_global_id(signed_in["cases"][0]["id"])
+    opened = await open_case(client, signed_in["sessionToken"], case_id)
+    page = await gql(client, CUSTOMERS_PAGE, token=opened["data"]["grantOpenCase"]["token"])
+    assert page["data"]["customerPage"]["case"]["number"] == signed_in["cases"][0]["number"]
+    admin = await gql(client, LOGIN, {"e": "admin@nordlys.test", "p": DEMO_PASSWORD})
+    listed = await gql(client, CUSTOMERS_NOT_INVITED, token=admin["data"]["login"]["token"])
+    assert listed["data"]["customers"]["nodes"] == [
+        {"name": "Nils Olsen", "cases": {"totalCount": 1}}
+    ]

@@ -41,7 +41,7 @@ async def sign_in(
     if grant is None or state is None or not state.visible_now():
         return SignIn(problem="UNAUTHENTICATED", message=INVALID_LINK)
     if not state.settings.sms_code_required:
-        record_customer_login(grant)
+        record_customer_login(session, grant)
         return SignIn(grant_id=grant.id)
     help_text = state.settings.sms_help_text
     if not (code or "").strip():
@@ -62,5 +62,5 @@ async def sign_in(
             code_required=True,
             help_text=help_text,
         )
-    record_customer_login(grant)
+    record_customer_login(session, grant)
     return SignIn(grant_id=grant.id, help_text=help_text)

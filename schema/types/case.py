@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from permissions.customer_rules import CUSTOMER_RECORD
 from permissions.field_rules import (
     BUDGET_FIGURES,
     CASE_BUDGET,
@@ -38,6 +39,9 @@ from schema.types.loading import load_one
 from schema.types.people import CaseContact, Office, User
 from schema.types.viewer_can import CaseViewerCan
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
+
+if TYPE_CHECKING:
+    from schema.types.customers import Customer
 
 PAGE_ARGS_HELP = (
     "Newest first. `first`/`after` page from the newest, `last`/`before` from the oldest; "
@@ -243,3 +247,12 @@ class Case(Node):
     )
     async def viewer_can(self, info: strawberry.Info) -> CaseViewerCan:
         return await CaseViewerCan.of(info, self.row)
+
+    # --- customers ---
+    @guarded(CUSTOMER_RECORD, "The customer the case belongs to (`caseSetCustomer`).")
+    async def customer(
+        self, info: strawberry.Info
+    ) -> Annotated[Customer, strawberry.lazy("schema.types.customers")] | None:
+        from schema.types.customers import customer_of_case
+
+        return await customer_of_case(info, self.row)

@@ -47,6 +47,7 @@ __all__ = [
     "CustomerGrant",
     "CustomerGrantCustomer",
     "CustomerLogin",
+    "CustomerGrantCode",
 ]
 
 
@@ -389,3 +390,22 @@ class CustomerLogin(Base):
         ForeignKey("customer_grants.id", ondelete="CASCADE"), index=True
     )
     at: Mapped[dt.datetime] = created()
+
+
+class CustomerGrantCode(Base):
+    """An SMS security code for signing in with a customer grant (the case grants' codes
+    are bound to a case contact, which a customer grant does not have): stored as an HMAC
+    bound to the grant, expires, allows a few attempts."""
+
+    __tablename__ = "customer_grant_codes"
+
+    id: Mapped[int] = pk()
+    insurer_id: Mapped[int] = insurer()
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_grants.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -334,6 +334,11 @@ class CustomerAccessGrant(Base):
     login_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # When the link went out to the contact by email or SMS (null: handed over by staff).
     link_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Opened through a customer grant (`grantOpenCase`): lives only while that grant is live
+    # and covers the case's customer; its token is never shown (sessions only).
+    customer_grant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_grants.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ApiKey(Base):

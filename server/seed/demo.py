@@ -55,6 +55,7 @@ from server.db.models import (
     Task,
     User,
 )
+from server.seed.demo_customers import seed_customers
 from server.seed.demo_texts import seed_texts
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
@@ -606,6 +607,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 play = CasePlay(seeder, *entry)
                 await play.play()
                 ages[play.case.id] = play.age
+            await seed_customers(seeder, principal_of)  # customers (issue 7)
             params = {"ids": list(ages), "days": list(ages.values())}
             params["ins"] = list(seeder.insurers.values())
             for statement in SPREAD:
