@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.customer_page import effective_settings
 from resolvers.auth import customer_grant_of_session
-from resolvers.services import notifications
+from resolvers.services import notification_texts
 from resolvers.services.customer_grants import live_grant_by_token, record_grant_login
 from resolvers.services.customer_login import INVALID_LINK, SignIn
 from resolvers.services.customer_page import insurer_settings
@@ -117,10 +117,9 @@ async def send_code(
         )
     )  # fmt: skip
     minutes = int(CODE_TTL.total_seconds() // 60)
-    await notifications.enqueue(
-        session, insurer_id=grant.insurer_id, case_id=None, channel=Channel.SMS,
-        kind="customer_login_code", recipient=phone,
-        body=f"Your security code for the customer page: {code} (valid {minutes} minutes).",
+    await notification_texts.send(
+        session, kind="customer_login_code", channel=Channel.SMS, recipient=phone,
+        insurer_id=grant.insurer_id, values={"code": code, "minutes": minutes},
     )  # fmt: skip
     return CodeOutcome(masked_phone=mask_phone(phone), expires_at=expires_at)
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal
 from resolvers.auth import sha256_hex
-from resolvers.services import customer_page, event_log, notifications
+from resolvers.services import customer_page, event_log, notification_texts
 from resolvers.services.customers import contact_fields, require_staff, revoke_uncovered
 from resolvers.services.notifications import PUBLIC_URL, Channel
 from resolvers.services.outbox import Outbox
@@ -214,26 +214,20 @@ async def revoke_customer_grant(
 
 
 async def _send_link(session: AsyncSession, grant: CustomerGrant, token: str) -> None:
-    """Queue the link: email if the holder has an address, else SMS."""
+    """Queue the link in the portal's wording: email if the holder has an address, else SMS."""
     insurer = await session.get(Company, grant.insurer_id)
-    company = insurer.name if insurer else "Your insurer"
-    link = grant_link(token)
-    common = {"insurer_id": grant.insurer_id, "case_id": None, "kind": "customer_grant_link"}
-    if grant.email:
-        body = (
-            f"Hello {grant.name},\n\nyou can follow the cases you were given access to on "
-            f"our customer page:\n\n{link}\n\nThe link is personal: please do not share "
-            f"it.\n\n{company}"
-        )
-        await notifications.enqueue(
-            session, channel=Channel.EMAIL, recipient=grant.email,
-            subject=f"Your cases with {company}", body=body, **common,
-        )  # fmt: skip
-    else:
-        body = f"{company}: follow your cases here: {link}"
-        await notifications.enqueue(
-            session, channel=Channel.SMS, recipient=grant.phone or "", body=body, **common
-        )
+    values = {
+        "insurer_name": insurer.name if insurer else "",
+        "holder_name": grant.name,
+        "link": grant_link(token),
+    }
+    channel, recipient = (
+        (Channel.EMAIL, grant.email) if grant.email else (Channel.SMS, grant.phone or "")
+    )
+    await notification_texts.send(
+        session, kind="customer_grant_link", channel=channel, recipient=recipient,
+        insurer_id=grant.insurer_id, values=values,
+    )  # fmt: skip
 
 
 # --- the holder's side ------------------------------------------------------------------

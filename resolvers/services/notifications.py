@@ -22,7 +22,7 @@ PUBLIC_URL = "{{public_url}}"
 
 
 # Kinds whose body holds a working secret; the dispatcher removes it once delivered.
-SECRET_KINDS = frozenset({"customer_link", "customer_login_code"})
+SECRET_KINDS = frozenset({"customer_link", "customer_grant_link", "customer_login_code"})
 
 
 class Channel(enum.StrEnum):

@@ -80,6 +80,27 @@ KINDS: dict[str, TextKind] = {
             required=("link",),
         ),
         TextKind(
+            "customer_grant_link",
+            "The personal link to the cases a customer grant covers (email when the holder "
+            "has an address, else SMS).",
+            "The holder of a customer grant (a household member, a property manager)",
+            {
+                Channel.EMAIL: Wording(
+                    "Your cases with {insurer_name}",
+                    "Hello {holder_name},\n\nyou can follow the cases you were given access "
+                    "to on our customer page:\n\n{link}\n\nThe link is personal: please do "
+                    "not share it.\n\n{insurer_name}",
+                ),
+                Channel.SMS: Wording(None, "{insurer_name}: follow your cases here: {link}"),
+            },
+            {
+                "insurer_name": "The insurer's company name.",
+                "holder_name": "The grant holder's name.",
+                "link": "The personal link (required).",
+            },
+            required=("link",),
+        ),
+        TextKind(
             "customer_login_code",
             "The security code for signing in to the customer page.",
             "A contact of the case (SMS)",

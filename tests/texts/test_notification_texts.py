@@ -270,3 +270,14 @@ def test_every_notification_goes_through_the_one_render_function():
         if "enqueue(" in path.read_text() and str(path.relative_to(root)) not in allowed
     ]
     assert callers == []
+
+
+def test_every_kind_that_delivers_a_secret_is_removed_after_sending():
+    """A kind whose text must carry a link or code delivers a secret: the dispatcher must
+    strip it from the stored body once sent (the customer grant link once was not)."""
+    from resolvers.services.notifications import SECRET_KINDS
+    from resolvers.services.text_catalog import KINDS
+
+    delivering = {kind.kind for kind in KINDS.values() if kind.required}
+    assert delivering <= SECRET_KINDS
+    assert "customer_grant_link" in delivering
