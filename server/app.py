@@ -32,7 +32,7 @@ from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
 from server.ratelimit import Buckets, make_buckets
-from server.reports import case_statistics_csv
+from server.reports import case_statistics_csv, cases_csv
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
 from server.trusted_documents import TrustedDocuments
@@ -201,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/documents/{document_id}", download_document),
             Route("/reports/case-statistics.csv", case_statistics_csv),
+            Route("/reports/cases.csv", cases_csv),  # casetypes
         ],
         lifespan=lifespan,
     )
