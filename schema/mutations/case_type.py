@@ -320,6 +320,7 @@ class CustomerCaseReportPayload:
 async def customer_case_report(
     info: strawberry.Info, case_type_id: strawberry.ID, input: CaseReportInput
 ) -> CustomerCaseReportPayload:
+    info.context.require_principal()  # signed out: UNAUTHENTICATED before anything else
     type_id = decode_typed_id(case_type_id, "CaseType", "caseTypeId")
 
     async def work(session, outbox, actor):  # type: ignore[no-untyped-def]
