@@ -14,6 +14,7 @@ from schema.mutations import (
     auth,
     budget,
     case,
+    case_report,
     case_type,
     communication,
     company,
@@ -219,15 +220,15 @@ class Mutation:
         "Change a case type (company admins); given `fields`/`taskTemplates` lists replace "
         "the stored ones. Event log: caseType.update.",
     )
-    customer_case_report: case_type.CustomerCaseReportPayload = _m(
-        case_type.customer_case_report,
+    customer_case_report: case_report.CustomerCaseReportPayload = _m(
+        case_report.customer_case_report,
         "A signed-in customer reports a new case of a type open to customer reporting "
         "(else NOT_FOUND): origin CUSTOMER, their contact details as policyholder, the "
         "type's defaults and template tasks, and access of their own (a token for the new "
         "case; its link goes to them too). Feed: CASE_CREATED.",
     )
-    public_case_report: case_type.PublicCaseReportPayload = _m(
-        case_type.public_case_report,
+    public_case_report: case_report.PublicCaseReportPayload = _m(
+        case_report.public_case_report,
         "Report a case without signing in, with a case type's public id (NOT_FOUND when no "
         "active type open to public reporting has it). Origin PUBLIC; the reporter becomes "
         "the policyholder. At most 5 reports per client address in 15 minutes (else "

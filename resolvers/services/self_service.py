@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
-from resolvers.services import access, cases
+from resolvers.services import access, cases, event_log
 from resolvers.services.common import require, text
 from resolvers.services.custom_fields import FieldValue, server_actor
 from resolvers.services.outbox import Outbox
@@ -117,6 +117,15 @@ async def report_as_customer(
             outbox=outbox,
             send=bool(reporter.email or reporter.phone),
         )
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=actor.insurer_id,
+        action="customerAccess.grant",
+        subject_type="CustomerAccessGrant",
+        subject_id=live.id,
+        after={"caseId": case.id, "contactId": reporter.id, "via": "customerCaseReport"},
+    )
     return case, live
 
 
@@ -124,8 +133,11 @@ async def report_publicly(
     *, session: AsyncSession, outbox: Outbox, public_id: str, data: ReportData, reporter: Reporter
 ) -> Case:
     """A new case of the type with this public id, reported by someone not signed in."""
+    public_id = public_id.strip()
+    if not public_id or len(public_id) > 32 or "\x00" in public_id:
+        raise not_found("case type")
     stmt = select(CaseType).where(
-        CaseType.public_id == public_id.strip()[:32], CaseType.active, CaseType.public_reporting
+        CaseType.public_id == public_id, CaseType.active, CaseType.public_reporting
     )
     case_type = (await session.execute(stmt)).scalar_one_or_none()
     if case_type is None:

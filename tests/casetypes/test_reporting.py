@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from server.db.casework import Customer
+from server.db.casework import Customer, EventLogEntry
 from server.db.engine import make_session_factory
 from server.db.enums import CaseOrigin, ContactRole
 from server.db.models import Case, CaseContact, CustomerAccessGrant, Notification, Task
@@ -137,6 +137,22 @@ async def test_a_customer_reports_a_case_and_opens_it_with_the_token(
         )
     assert len(links) == 1  # the reporter can come back through their link
     async with sessions() as session:
+        logged = (
+            (
+                await session.execute(
+                    select(EventLogEntry).where(
+                        EventLogEntry.insurer_id == portal.insurer.id,
+                        EventLogEntry.action == "customerAccess.grant",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [(e.subject_id, e.actor_label) for e in logged] == [
+        (str(grants[0].id), f"customer:{portal.ids['grant']}")
+    ]
+    async with sessions() as session:
         titles = (
             (await session.execute(select(Task.title).where(Task.case_id == case.id)))
             .scalars()
@@ -213,13 +229,19 @@ async def test_unknown_closed_and_inactive_public_ids_look_the_same(
     inactive = await define_type(name="Gone", publicReporting=True, active=False)
     answers = []
     async with anonymous("10.7.0.2") as anon:
-        for public_id in ("no-such-id", not_public["publicId"], inactive["publicId"]):
+        for public_id in (
+            "no-such-id",
+            not_public["publicId"],
+            inactive["publicId"],
+            "\x00",
+            "x" * 99,
+        ):
             result = await gql(
                 anon, PUBLIC_REPORT, {"publicId": public_id, "reporter": REPORTER, "input": REPORT}
             )
             answers.append((error_codes(result), result["errors"][0]["message"]))
 
-    assert answers[0] == answers[1] == answers[2]
+    assert all(answer == answers[0] for answer in answers)
     assert answers[0][0] == ["NOT_FOUND"]
 
 
