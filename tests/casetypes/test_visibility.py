@@ -184,3 +184,21 @@ async def test_typed_case_lists_take_no_statement_per_case(
         counts[first] = counter.count
 
     assert counts[2] == counts[6], counts
+
+
+async def test_case_types_are_nodes_within_reach(client, world, define_type, typed_case):
+    fire = await define_type(name="Fire")
+    query = "query ($id: ID!) { node(id: $id) { ... on CaseType { name } } }"
+
+    def fetch(who, type_id):
+        return gql(client, query, {"id": type_id}, token=world.portal.tokens[who])
+
+    staff = await fetch("staff", fire["id"])
+    partner_own = await fetch("partner", typed_case["id"])
+    partner_other = await fetch("partner", fire["id"])
+    foreign = await gql(client, query, {"id": fire["id"]}, token=world.foreign.tokens["staff"])
+
+    assert staff["data"]["node"] == {"name": "Fire"}
+    assert partner_own["data"]["node"] == {"name": "Water damage"}
+    assert error_codes(partner_other) == ["NOT_FOUND"]
+    assert error_codes(foreign) == ["NOT_FOUND"]
