@@ -175,11 +175,11 @@ MAX_CUSTOM_FIELD_FILTERS = 20
 
 def custom_field_condition(key: str, value: str) -> ColumnElement[bool]:
     """`custom_fields @> {key: value}` (the GIN index answers it); text that reads as a
-    number also matches the stored JSON number."""
+    number also matches the stored JSON number (stored numbers are below 10^15)."""
     candidates: list[Any] = [value]
     try:
         number = Decimal(value.strip())
-        if number.is_finite():
+        if number.is_finite() and abs(number) < Decimal("1e15"):
             integral = number == number.to_integral_value()
             candidates.append(int(number) if integral else float(number))
     except InvalidOperation:

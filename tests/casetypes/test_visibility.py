@@ -150,6 +150,7 @@ async def test_lists_filter_by_type_and_values(client, world, define_type, open_
     assert await count({"caseTypeId": case_type["id"], "customFields": [
         {"key": "leakSource", "equals": "Pipe"}, {"key": "meterReading", "equals": "12"}]}) == 2  # fmt: skip
     assert await count({"customFields": [{"key": "leakSource", "equals": "Tap"}]}) == 0
+    assert await count({"customFields": [{"key": "meterReading", "equals": "1e999999"}]}) == 0
     too_many = [{"key": "k", "equals": str(i)} for i in range(21)]
     result = await gql(client, CASES, {"filter": {"customFields": too_many}}, token=token)
     assert error_codes(result) == ["BAD_USER_INPUT"]
