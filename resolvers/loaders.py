@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from permissions import scopes
+from permissions.case_types import visible_case_types
 from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
 from resolvers.services import customer_page, offices
+from server.db.casework import CaseType, CaseTypeField, CaseTypeTaskTemplate
 from server.db.models import (
     Budget,
     Case,
@@ -348,3 +350,34 @@ class Loaders:
     @property
     def budgets_by_case(self) -> DataLoader[int, list[Any]]:
         return self._budgets_by("budgets_by_case", Budget.case_id)
+
+    # --- casetypes ---------------------------------------------------------------------
+
+    @property
+    def case_type_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("case_type", CaseType, lambda: visible_case_types(self._who()))
+
+    def _of_case_type(self, name: str, model: Any) -> DataLoader[int, list[Any]]:
+        """Definitions of case types the caller already has, in their order (unscoped: the
+        type was loaded through its scope; customers' resolvers filter hidden fields)."""
+
+        async def batch(type_ids: Sequence[int]) -> list[list[Any]]:
+            stmt = (
+                select(*model.__table__.c)
+                .where(model.case_type_id.in_(type_ids))
+                .order_by(model.position, model.id)
+            )
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in await self._rows(stmt):
+                grouped[row.case_type_id].append(row)
+            return [grouped.get(i, []) for i in type_ids]
+
+        return self._loader(name, lambda: batch)
+
+    @property
+    def case_type_fields_by_type(self) -> DataLoader[int, list[Any]]:
+        return self._of_case_type("case_type_fields", CaseTypeField)
+
+    @property
+    def case_type_templates_by_type(self) -> DataLoader[int, list[Any]]:
+        return self._of_case_type("case_type_templates", CaseTypeTaskTemplate)

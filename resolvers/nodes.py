@@ -23,6 +23,7 @@ LOADER_FOR_TYPE = {
     "Office": "office_by_id",
     "Company": "company_by_id",
     "Budget": "budget_by_id",
+    "CaseType": "case_type_by_id",  # casetypes
 }
 
 # What a customer may fetch by id; people and companies only through their case.

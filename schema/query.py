@@ -12,7 +12,13 @@ import strawberry
 from permissions.customer_page import effective_settings
 from permissions.principal import Role
 from resolvers.nodes import load_row
-from resolvers.queries.case_list import CaseFilter, CaseOrderField, decode_ids, list_cases
+from resolvers.queries.case_list import (
+    MAX_CUSTOM_FIELD_FILTERS,
+    CaseFilter,
+    CaseOrderField,
+    decode_ids,
+    list_cases,
+)
 from resolvers.queries.customer_page import load_customer_page
 from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
@@ -22,6 +28,7 @@ from schema.node import Node, decode_global_id, decode_typed_id
 from schema.types.access import CaseCustomerAccess, customer_access
 from schema.types.budget import Budget
 from schema.types.case import Case
+from schema.types.case_type import CaseType, case_types
 from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
 from schema.types.customers import Customer, GrantCase, customers
@@ -66,6 +73,7 @@ NODE_TYPES: dict[str, Any] = {
         Office,
         Company,
         Budget,
+        CaseType,  # casetypes
     )
 }
 
@@ -89,6 +97,25 @@ class CaseOrder:
     direction: OrderDirection = strawberry.field(
         default=OrderDirection.DESC, description="Sort direction."
     )
+
+
+@strawberry.input(description="A custom field value a case must have.")
+class CustomFieldFilterInput:
+    key: str = strawberry.field(description="The field's key.")
+    equals: str = strawberry.field(
+        description="The value, as text (a number matches numerically, e.g. '12' and '12.0')."
+    )
+
+
+def custom_field_filters(given: list[CustomFieldFilterInput] | None) -> tuple[Any, ...]:
+    if given and len(given) > MAX_CUSTOM_FIELD_FILTERS:
+        raise bad_input(
+            f"'customFields' takes at most {MAX_CUSTOM_FIELD_FILTERS} conditions.", "customFields"
+        )
+    for f in given or ():
+        if "\x00" in f.key or "\x00" in f.equals:  # PostgreSQL JSON cannot hold NUL
+            raise bad_input("'customFields' must not contain NUL characters.", "customFields")
+    return tuple((f.key, f.equals) for f in given or ())
 
 
 @strawberry.input(description="Conditions a case must meet; all given conditions apply.")
@@ -164,6 +191,14 @@ class CaseFilterInput:
         description="True: a message from the customer is not yet read; false: none is. "
         "(`customerActivity` also counts uploads.)",
     )
+    # --- casetypes ---
+    case_type_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Cases of this case type."
+    )
+    custom_fields: list[CustomFieldFilterInput] | None = strawberry.field(
+        default=None,
+        description="Each of these custom field values (at most 20; not for customers).",
+    )
 
     def to_filter(self) -> CaseFilter:
         handler = self.case_handler_id
@@ -186,6 +221,10 @@ class CaseFilterInput:
             has_external_case_handler=self.has_external_case_handler,
             external_case_handler_is_me=self.external_case_handler_is_me,
             unread_customer_messages=self.unread_customer_messages,
+            case_type_id=decode_typed_id(self.case_type_id, "CaseType", "caseTypeId")
+            if self.case_type_id
+            else None,
+            custom_fields=custom_field_filters(self.custom_fields),
         )
 
 
@@ -358,6 +397,14 @@ class Query:
         "open, newest first. Needs no bearer token; UNAUTHENTICATED once the grant is revoked.",
     )
     # --- end customers ---
+
+    # --- casetypes ---
+    case_types: list[CaseType] = strawberry.field(
+        resolver=case_types,
+        description="Case types by name: staff and insurer API keys all of the portal's; "
+        "partners those of the cases they see; customers their case's type and the types "
+        "open to customer reporting (with only the fields visible to customers).",
+    )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case:

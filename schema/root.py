@@ -14,6 +14,8 @@ from schema.mutations import (
     auth,
     budget,
     case,
+    case_report,
+    case_type,
     communication,
     company,
     customer_access,
@@ -248,6 +250,31 @@ class Mutation:
     # --- end customers ---
     comment_add: CommentPayload = _m(
         communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
+    )
+    # --- casetypes ---
+    case_type_create: case_type.CaseTypePayload = _m(
+        case_type.case_type_create,
+        "Define a case type with its custom fields and task template (company admins, "
+        "authority level 6). Event log: caseType.create.",
+    )
+    case_type_update: case_type.CaseTypePayload = _m(
+        case_type.case_type_update,
+        "Change a case type (company admins); given `fields`/`taskTemplates` lists replace "
+        "the stored ones. Event log: caseType.update.",
+    )
+    customer_case_report: case_report.CustomerCaseReportPayload = _m(
+        case_report.customer_case_report,
+        "A signed-in customer reports a new case of a type open to customer reporting "
+        "(else NOT_FOUND): origin CUSTOMER, their contact details as policyholder, the "
+        "type's defaults and template tasks, and access of their own (a token for the new "
+        "case; its link goes to them too). Feed: CASE_CREATED.",
+    )
+    public_case_report: case_report.PublicCaseReportPayload = _m(
+        case_report.public_case_report,
+        "Report a case without signing in, with a case type's public id (NOT_FOUND when no "
+        "active type open to public reporting has it). Origin PUBLIC; the reporter becomes "
+        "the policyholder. At most 5 reports per client address in 15 minutes (else "
+        "RATE_LIMITED with `retryAfter`). Answers only the case number.",
     )
     messages_mark_read: MarkReadPayload = _m(
         communication.messages_mark_read,

@@ -32,7 +32,7 @@ from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
 from server.ratelimit import Buckets, make_buckets
-from server.reports import case_statistics_csv
+from server.reports import case_statistics_csv, cases_csv
 from server.reports_customers import customer_grants_csv
 from server.settings import Settings
 from server.storage.files import LocalFileStorage
@@ -203,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/documents/{document_id}", download_document),
             Route("/reports/case-statistics.csv", case_statistics_csv),
             Route("/reports/customer-grants.csv", customer_grants_csv),  # customers
+            Route("/reports/cases.csv", cases_csv),  # casetypes
         ],
         lifespan=lifespan,
     )

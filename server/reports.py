@@ -12,6 +12,8 @@ import dateutil.parser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from resolvers.global_ids import decode_typed_id
+from resolvers.queries.case_export import export_columns, require_export_access, stream_cases_csv
 from resolvers.queries.case_statistics import StatisticsFilter, require_report_access, stream_csv
 from server.db.enums import CaseStatus
 from server.errors import AppError, ErrorCode, bad_input
@@ -87,6 +89,42 @@ async def case_statistics_csv(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="case-statistics-{today}.csv"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# --- casetypes ---
+
+
+async def cases_csv(request: Request) -> Response:
+    """`GET /reports/cases.csv?caseType=<CaseType id>`: the type's cases with one column
+    per custom field (see resolvers.queries.case_export)."""
+    principal, auth_error = await authenticate(request)
+    engine = request.app.state.services.engine
+    try:
+        if principal is None:
+            raise auth_error or AppError(
+                ErrorCode.UNAUTHENTICATED, "Sign in first: send a Bearer token."
+            )
+        require_export_access(principal)
+        given = request.query_params.get("caseType")
+        if not given:
+            raise bad_input("'caseType' is required.", "caseType")
+        case_type_id = decode_typed_id(given, "CaseType", "caseType")
+        fields = await export_columns(engine=engine, principal=principal, case_type_id=case_type_id)
+    except AppError as error:
+        status = 404 if error.code is ErrorCode.NOT_FOUND else _STATUS.get(error.code, 400)
+        return _error(status, error)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    return StreamingResponse(
+        stream_cases_csv(
+            engine=engine, principal=principal, case_type_id=case_type_id, fields=fields
+        ),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="cases-{today}.csv"',
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },

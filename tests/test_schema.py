@@ -55,4 +55,6 @@ _ENUMS_FROM_DATABASE = {
     "CaseOrderField",
     "OrderDirection",
     "ApiScope",
+    "CustomFieldKind",  # casetypes
+    "CaseOrigin",  # casetypes
 }

@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -83,6 +84,9 @@ class CaseFilter:
     has_external_case_handler: bool | None = None
     external_case_handler_is_me: bool | None = None
     unread_customer_messages: bool | None = None
+    # --- casetypes ---
+    case_type_id: int | None = None
+    custom_fields: tuple[tuple[str, str], ...] = ()  # (key, value as text)
 
     def insider_filters(self) -> list[str]:
         """The filters set that name people, offices or the insurer's side of the chat:
@@ -100,6 +104,8 @@ class CaseFilter:
             "hasExternalCaseHandler": self.has_external_case_handler is not None,
             "externalCaseHandlerIsMe": self.external_case_handler_is_me is not None,
             "unreadCustomerMessages": self.unread_customer_messages is not None,
+            # A customer's own case matching a hidden field would reveal its value.
+            "customFields": bool(self.custom_fields),
         }
         return [name for name, used in insider.items() if used]
 
@@ -158,7 +164,27 @@ class CaseFilter:
             condition if wanted else not_(condition)
             for condition, wanted in viewer_flags(self, principal)
         ]
+        if self.case_type_id is not None:
+            found.append(Case.case_type_id == self.case_type_id)
+        found += [custom_field_condition(key, value) for key, value in self.custom_fields]
         return found
+
+
+MAX_CUSTOM_FIELD_FILTERS = 20
+
+
+def custom_field_condition(key: str, value: str) -> ColumnElement[bool]:
+    """`custom_fields @> {key: value}` (the GIN index answers it); text that reads as a
+    number also matches the stored JSON number (stored numbers are below 10^15)."""
+    candidates: list[Any] = [value]
+    try:
+        number = Decimal(value.strip())
+        if number.is_finite() and abs(number) < Decimal("1e15"):
+            integral = number == number.to_integral_value()
+            candidates.append(int(number) if integral else float(number))
+    except InvalidOperation:
+        pass
+    return or_(*(Case.custom_fields.contains({key: c}) for c in candidates))
 
 
 def viewer_flags(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules
 from permissions.principal import Principal
 from permissions.rights import Right
-from resolvers.services import customer_notices, feed, milestones, offices
+from resolvers.services import custom_fields, customer_notices, feed, milestones, offices
 from resolvers.services.common import (
     camel_case,
     case_for_update,
@@ -28,8 +28,10 @@ from resolvers.services.common import (
     require,
     text,
 )
+from resolvers.services.custom_fields import FieldValue
 from resolvers.services.outbox import Outbox
 from server.db.enums import (
+    CaseOrigin,
     CaseStatus,
     CompensationDecision,
     ContactRole,
@@ -66,6 +68,10 @@ class CaseData:
     damage_date: dt.date | None = None
     case_handler_id: int | None = None
     budget: Decimal | None = None
+    # --- casetypes ---
+    case_type_id: int | None = None
+    custom_fields: list[FieldValue] | None = None  # None: not given
+    origin: CaseOrigin | None = None  # None: STAFF on create
 
 
 async def _next_case_number(session: AsyncSession, insurer_id: int) -> str:
@@ -157,6 +163,15 @@ async def create_case(
         type=FeedEventType.CASE_CREATED,
         payload={"number": case.number},
     )
+    await custom_fields.on_case_created(
+        session=session,
+        outbox=outbox,
+        case=case,
+        case_type_id=data.case_type_id,
+        values=data.custom_fields,
+        origin=data.origin,
+        handler_given=data.case_handler_id is not None,
+    )
     await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
     await customer_notices.case_created(session, case=case)  # texts
     return case
@@ -194,6 +209,9 @@ async def update_case(
     if data.case_handler_id is not None:
         await _check_case_handler(session, data.case_handler_id, case.insurer_id)
         changes["case_handler_id"] = data.case_handler_id
+    changes |= await custom_fields.changes_for_update(
+        session=session, case=case, case_type_id=data.case_type_id, values=data.custom_fields
+    )
     changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
     if not changed:
         return case

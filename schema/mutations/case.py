@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers.services import cases
 from schema.enums import CompensationDecision, ContactRole, DamageType
+from schema.mutations.case_type import CustomFieldValueInput, field_values
 from schema.mutations.payloads import CasePayload
 from schema.mutations.runner import run_mutation
 from schema.node import decode_typed_id
@@ -42,6 +43,17 @@ class CaseCreateInput:
         default=None, description="Staff user handling the case."
     )
     budget: Decimal | None = strawberry.field(default=None, description="Initial budget.")
+    # --- casetypes ---
+    case_type_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The case's type (active): its defaults apply where this input names "
+        "none, and its task template opens tasks.",
+    )
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=None,
+        description="Values of the type's custom fields; each is checked against its "
+        "definition (else BAD_USER_INPUT naming `customFields.<key>`).",
+    )
 
 
 @strawberry.input(description="Changes to a case; omitted fields stay as they are.")
@@ -64,6 +76,17 @@ class CaseUpdateInput:
         default=None, description="New case handler (a staff user)."
     )
     budget: Decimal | None = strawberry.field(default=None, description="New budget.")
+    # --- casetypes ---
+    case_type_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A new type: the values are checked against it (values of keys it does "
+        "not define are dropped); no template tasks are opened.",
+    )
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=None,
+        description="Values to set (null or blank clears one); the others stay. The result "
+        "is checked as a whole: required fields stay required.",
+    )
 
 
 @strawberry.input(description="A status change of a case, with an optional reason.")
@@ -97,6 +120,10 @@ def _case_data(input: CaseCreateInput | CaseUpdateInput) -> cases.CaseData:
         damage_date=input.damage_date,
         case_handler_id=_handler(input.case_handler_id),
         budget=input.budget,
+        case_type_id=decode_typed_id(input.case_type_id, "CaseType", "caseTypeId")
+        if input.case_type_id
+        else None,
+        custom_fields=field_values(input.custom_fields),
     )
 
 

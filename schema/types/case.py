@@ -29,6 +29,7 @@ from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, CompensationDecision, DamageType
 from schema.node import Node, encode_global_id
 from schema.types.budget import Budget, BudgetSummary, budgets_of
+from schema.types.case_type import CaseOrigin, CaseType, CustomFieldValue, custom_field_values
 from schema.types.customer_page_settings import (
     CaseCustomerPageConfig,
     CustomerPageSetting,
@@ -256,3 +257,23 @@ class Case(Node):
         from schema.types.customers import customer_of_case
 
         return await customer_of_case(info, self.row)
+
+    # --- casetypes ---
+    @strawberry.field(description="The case's type, if it has one.")
+    async def case_type(self, info: strawberry.Info) -> CaseType | None:
+        return await load_one(info, "case_type_by_id", self.row.case_type_id, CaseType)
+
+    @strawberry.field(
+        description="Every custom field of the case's type with the case's value (null "
+        "when unset), in the type's order; customers get only fields visible to them."
+    )
+    async def custom_fields(self, info: strawberry.Info) -> list[CustomFieldValue]:
+        return await custom_field_values(info, self.row)
+
+    @strawberry.field(description="Where the case came from.")
+    def origin(self) -> CaseOrigin:  # type: ignore[valid-type]
+        return self.row.origin  # type: ignore[no-any-return]
+
+    @guarded(NOT_FOR_CUSTOMERS, "When the case is due (its type's default deadline).")
+    def deadline(self) -> dt.datetime | None:
+        return self.row.deadline  # type: ignore[no-any-return]

@@ -55,6 +55,7 @@ from server.db.models import (
     Task,
     User,
 )
+from server.seed.demo_casetypes import seed_casetypes
 from server.seed.demo_customers import seed_customers
 from server.seed.demo_texts import seed_texts
 from server.settings import Settings
@@ -613,6 +614,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
             for statement in SPREAD:
                 await session.execute(text(statement), params)
             await seed_texts(seeder)
+            await seed_casetypes(seeder)  # casetypes
     finally:
         await engine.dispose()
     return True
