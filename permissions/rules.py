@@ -306,3 +306,17 @@ def can_contact_customer(principal: Principal, case: Any) -> bool:
     """Share the customer page (grant and revoke access) and documents (right:
     customer_contact). Reading the chat the external case handler always may."""
     return insurer_or_ech(principal, case, Right.CUSTOMER_CONTACT)
+
+
+# --- recurring cases ---
+
+
+def can_manage_recurring_cases(principal: Principal) -> bool:
+    """Define recurring case schedules: company admins (authority level 6), since a schedule
+    opens cases in the portal's name, unattended, for as long as it runs."""
+    return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL
+
+
+def can_read_recurring_cases(principal: Principal) -> bool:
+    """See the portal's recurring case schedules: its staff (not partners or customers)."""
+    return principal.role is Role.STAFF

@@ -21,6 +21,7 @@ from schema.mutations import (
     document,
     external_case_handler,
     office,
+    recurring_case_schedule,
     task,
 )
 from schema.mutations.payloads import (
@@ -212,6 +213,22 @@ class Mutation:
         "Mark all as read, for your side of the chat (no feed entry): the insurer's side "
         "marks the customer's messages read and takes the case off the dashboard "
         "(`customerActivity`); a customer marks the messages sent to them read.",
+    )
+    # --- recurring ---
+    recurring_case_schedule_create: recurring_case_schedule.RecurringCaseSchedulePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_create,
+        "Define a recurring case schedule (company admins, authority level 6): opens a case "
+        "with `caseData` at every occurrence. Event log: recurringCaseSchedule.create.",
+    )
+    recurring_case_schedule_update: recurring_case_schedule.RecurringCaseSchedulePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_update,
+        "Change, pause (`active: false`) or resume a recurring case schedule (company "
+        "admins). A new timing applies from now on. Event log: recurringCaseSchedule.update.",
+    )
+    recurring_case_schedule_delete: recurring_case_schedule.RecurringCaseScheduleDeletePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_delete,
+        "Delete a recurring case schedule and its run records (company admins); the "
+        "cases it opened stay. Event log: recurringCaseSchedule.delete.",
     )
 
 

@@ -55,6 +55,7 @@ from server.db.models import (
     Task,
     User,
 )
+from server.seed.demo_recurring import seed_recurring
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
 
@@ -599,6 +600,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 return False
             seeder = Seeder(session, Outbox(), storage)
             await create_portals(seeder)
+            await seed_recurring(seeder)  # recurring: the monthly property inspection
             ages: dict[int, float] = {}
             # Oldest first, so case numbers rise with creation dates.
             for entry in sorted(_plan(), key=lambda entry: -entry[3]):
