@@ -82,10 +82,13 @@ def next_occurrence(
         weeks = schedule.frequency is RecurrenceFrequency.WEEKLY
         step = dt.timedelta(days=schedule.interval * (7 if weeks else 1))
         k = max(0, (after - start) // step - 1)  # likewise
-    found = occurrence(schedule, k)
-    while found < after or (found == after and not inclusive):
-        k += 1
+    try:
         found = occurrence(schedule, k)
+        while found < after or (found == after and not inclusive):
+            k += 1
+            found = occurrence(schedule, k)
+    except (OverflowError, ValueError):  # past year 9999: there is no next one
+        return None
     if schedule.ends_at is not None and found > _utc(schedule.ends_at):
         return None
     return found

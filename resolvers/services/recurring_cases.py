@@ -198,6 +198,8 @@ def _check_timing(schedule: RecurringCaseSchedule) -> None:
         value = getattr(schedule, name)
         if value is not None and value.tzinfo is None:
             raise bad_input("Give a time zone (e.g. 2027-01-31T08:00:00Z).", field)
+        if value is not None and not 1970 <= value.year <= 2999:
+            raise bad_input(f"'{field}' must be between the years 1970 and 2999.", field)
     if schedule.ends_at is not None and schedule.ends_at < schedule.starts_at:
         raise bad_input("'endsAt' must not be before 'startsAt'.", "endsAt")
 
@@ -206,6 +208,8 @@ def _reschedule(schedule: RecurringCaseSchedule, now: dt.datetime) -> None:
     """Next occurrence from now on (occurrences before a save are never opened)."""
     after = max(now, schedule.starts_at)
     schedule.next_occurrence_at = next_occurrence(schedule, after, inclusive=True)
+    if schedule.active and schedule.next_occurrence_at is None:
+        raise bad_input("'endsAt' leaves no occurrence from now on.", "endsAt")
 
 
 def snapshot(schedule: RecurringCaseSchedule) -> dict[str, Any]:

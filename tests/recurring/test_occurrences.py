@@ -117,3 +117,9 @@ def test_interval_below_one_and_naive_times_are_refused():
         next_occurrence(S(F.WEEKLY, 0, at(2027, 1, 1)), at(2027, 1, 1))
     with pytest.raises(ValueError):
         next_occurrence(S(F.WEEKLY, 1, dt.datetime(2027, 1, 1)), at(2027, 1, 1))
+
+
+def test_no_next_occurrence_past_the_calendar():
+    schedule = S(F.MONTHLY, 1000, at(9990, 1, 31))
+    assert next_occurrence(schedule, at(9990, 1, 31)) is None
+    assert next_occurrence(S(F.WEEKLY, 1000, at(9990, 1, 1)), at(9990, 1, 1)) is None

@@ -134,6 +134,11 @@ async def test_only_staff_see_schedules(client, world, engine, who):
         ({"interval": 0}, ["input", "interval"]),
         ({"interval": 1001}, ["input", "interval"]),
         ({"endsAt": "2020-01-01T00:00:00Z"}, ["input", "endsAt"]),
+        (  # ends before any occurrence from now on
+            {"startsAt": "2021-01-01T08:00:00Z", "endsAt": "2021-06-01T08:00:00Z"},
+            ["input", "endsAt"],
+        ),
+        ({"startsAt": "3500-01-01T00:00:00Z"}, ["input", "startsAt"]),
         ({"name": "  "}, ["input", "name"]),
         ({"caseData": {"street": "  "}}, ["input", "caseData", "street"]),
         ({"caseData": {"contacts": []}}, ["input", "caseData", "contacts"]),
