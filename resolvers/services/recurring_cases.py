@@ -1,4 +1,5 @@
-"""Recurring case schedules: define, change, delete and list them.
+"""Recurring case schedules: define, change and delete them (reads are in
+resolvers/queries/recurring_schedules.py).
 
 A schedule stores the case to open as JSON in the shape of `CaseData` and its contacts.
 Saving one dry-runs `cases.create_case` with that data inside a savepoint that is rolled
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
 from permissions.principal import Principal, Role
@@ -29,17 +30,15 @@ from resolvers.services import cases, event_log
 from resolvers.services.common import require, text
 from resolvers.services.outbox import Outbox
 from resolvers.services.recurrence import next_occurrence
-from server.db.casework import CaseType, RecurringCaseRun, RecurringCaseSchedule
+from server.db.casework import CaseType, RecurringCaseSchedule
 from server.db.enums import ContactRole, DamageType, RecurrenceFrequency, UserKind
 from server.db.models import User
-from server.errors import AppError, ErrorCode, bad_input, forbidden, not_found
+from server.errors import AppError, ErrorCode, bad_input, not_found
 
 MANAGE = "Only company admins (authority level 6) manage recurring case schedules."
-READ = "Only the insurer's staff see recurring case schedules."
 WAKE_CHANNEL = "casegraph_recurring"  # runners LISTEN: a saved schedule may be due sooner
 SCHEDULER_LABEL = "scheduler"
 MAX_INTERVAL = 1000
-MAX_RUNS_LISTED = 100
 
 
 @dataclass(slots=True)
@@ -372,50 +371,3 @@ async def delete_schedule(*, session: AsyncSession, actor: Principal, schedule_i
     await session.delete(schedule)
     await session.flush()
     return schedule_id
-
-
-# -- reads ---------------------------------------------------------------------------------
-
-
-async def list_schedules(
-    *, conn: AsyncConnection, actor: Principal, schedule_ids: list[int] | None = None
-) -> list[Any]:
-    """The portal's schedules by name (one statement)."""
-    if not rules.can_read_recurring_cases(actor):
-        raise forbidden(READ)
-    stmt = select(*RecurringCaseSchedule.__table__.c).where(
-        RecurringCaseSchedule.insurer_id == actor.insurer_id
-    )
-    if schedule_ids is not None:
-        stmt = stmt.where(RecurringCaseSchedule.id.in_(schedule_ids))
-    stmt = stmt.order_by(RecurringCaseSchedule.name, RecurringCaseSchedule.id)
-    return list((await conn.execute(stmt)).all())
-
-
-async def runs_by_schedule(conn: AsyncConnection, schedule_ids: list[int]) -> dict[int, list[Any]]:
-    """The latest runs of each schedule (at most MAX_RUNS_LISTED each), newest first, in
-    one statement whatever the number of schedules."""
-    if not schedule_ids:
-        return {}
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=RecurringCaseRun.schedule_id,
-            order_by=RecurringCaseRun.occurrence_at.desc(),
-        )
-        .label("rank")
-    )
-    ranked = (
-        select(*RecurringCaseRun.__table__.c, rank)
-        .where(RecurringCaseRun.schedule_id.in_(schedule_ids))
-        .subquery()
-    )
-    stmt = (
-        select(ranked)
-        .where(ranked.c.rank <= MAX_RUNS_LISTED)
-        .order_by(ranked.c.schedule_id, ranked.c.occurrence_at.desc())
-    )
-    found: dict[int, list[Any]] = {i: [] for i in schedule_ids}
-    for row in (await conn.execute(stmt)).all():
-        found[row.schedule_id].append(row)
-    return found

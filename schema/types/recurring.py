@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from resolvers.queries import recurring_schedules
 from resolvers.services import recurring_cases
 from schema.enums import ContactRole, DamageType
 from schema.node import encode_global_id
@@ -153,7 +154,7 @@ class RecurringCaseSchedule:
         description="Its latest occurrences, newest first (at most `first`, 1–100, default 10)."
     )
     def runs(self, first: int = 10) -> list[RecurringCaseRun]:
-        if not 1 <= first <= recurring_cases.MAX_RUNS_LISTED:
+        if not 1 <= first <= recurring_schedules.MAX_RUNS_LISTED:
             raise bad_input("'first' must be between 1 and 100.", "first")
         return [RecurringCaseRun.from_row(row) for row in self.run_rows[:first]]
 
@@ -186,10 +187,10 @@ async def load_schedules(
     statements whatever the number of schedules."""
     principal = info.context.require_principal()
     async with info.context.engine.connect() as conn:
-        rows = await recurring_cases.list_schedules(
+        rows = await recurring_schedules.list_schedules(
             conn=conn, actor=principal, schedule_ids=schedule_ids
         )
-        runs = await recurring_cases.runs_by_schedule(conn, [row.id for row in rows])
+        runs = await recurring_schedules.runs_by_schedule(conn, [row.id for row in rows])
     return [RecurringCaseSchedule.from_row(row, runs[row.id]) for row in rows]
 
 
