@@ -325,3 +325,17 @@ def can_use_standard_replies(principal: Principal) -> bool:
 def can_read_event_log(principal: Principal) -> bool:
     """Who changed which settings or access: company admins (authority level 6)."""
     return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL
+
+
+# --- recurring cases ---
+
+
+def can_manage_recurring_cases(principal: Principal) -> bool:
+    """Define recurring case schedules: company admins (authority level 6), since a schedule
+    opens cases in the portal's name, unattended, for as long as it runs."""
+    return principal.role is Role.STAFF and principal.authority_level >= ADMIN_LEVEL
+
+
+def can_read_recurring_cases(principal: Principal) -> bool:
+    """See the portal's recurring case schedules: its staff (not partners or customers)."""
+    return principal.role is Role.STAFF

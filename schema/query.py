@@ -41,6 +41,7 @@ from schema.types.office import (
 )
 from schema.types.people import CaseContact, Company, Office, User
 from schema.types.rate_limit import RateLimit, rate_limit
+from schema.types.recurring import RecurringCaseSchedule, recurring_case_schedules
 from schema.types.rights import (
     ExternalCaseHandlerRole,
     external_case_handler_offices,
@@ -349,6 +350,12 @@ class Query:
         resolver=external_case_handler_offices,
         description="Offices that can hold a case's external case handler role: those with "
         "at least one active user eligible for it, by name (staff).",
+    )
+    # --- recurring ---
+    recurring_case_schedules: list[RecurringCaseSchedule] = strawberry.field(
+        resolver=recurring_case_schedules,
+        description="The portal's recurring case schedules by name, with their next "
+        "occurrence and latest runs (the insurer's staff; others get FORBIDDEN).",
     )
     case_statistics: Connection[CaseStatisticsRow] = strawberry.field(
         resolver=case_statistics,

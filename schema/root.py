@@ -25,6 +25,7 @@ from schema.mutations import (
     external_case_handler,
     notification_text,
     office,
+    recurring_case_schedule,
     standard_reply,
     task,
 )
@@ -308,6 +309,23 @@ class Mutation:
         notification_text.notification_text_reset,
         "Go back to the built-in wording (kinds not sent by default stop being sent; "
         "company admins). Event log: notificationText.reset.",
+    )
+
+    # --- recurring ---
+    recurring_case_schedule_create: recurring_case_schedule.RecurringCaseSchedulePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_create,
+        "Define a recurring case schedule (company admins, authority level 6): opens a case "
+        "with `caseData` at every occurrence. Event log: recurringCaseSchedule.create.",
+    )
+    recurring_case_schedule_update: recurring_case_schedule.RecurringCaseSchedulePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_update,
+        "Change, pause (`active: false`) or resume a recurring case schedule (company "
+        "admins). A new timing applies from now on. Event log: recurringCaseSchedule.update.",
+    )
+    recurring_case_schedule_delete: recurring_case_schedule.RecurringCaseScheduleDeletePayload = _m(
+        recurring_case_schedule.recurring_case_schedule_delete,
+        "Delete a recurring case schedule and its run records (company admins); the "
+        "cases it opened stay. Event log: recurringCaseSchedule.delete.",
     )
 
 

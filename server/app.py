@@ -32,6 +32,7 @@ from server.notify.senders import senders_from_settings
 from server.pubsub.broker import Broker, make_broker
 from server.pubsub.hub import Hub
 from server.ratelimit import Buckets, make_buckets
+from server.recurring import RecurringRunner
 from server.reports import case_statistics_csv, cases_csv
 from server.reports_customers import customer_grants_csv
 from server.settings import Settings
@@ -60,6 +61,7 @@ class Services:
     buckets: Buckets | None = None
     admission: Admission | None = None
     idempotency: IdempotencyStore | None = None
+    recurring: RecurringRunner | None = None  # opens recurring cases (set in the lifespan)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -180,9 +182,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.services.notifier = notifier
         await notifier.start()
+        # --- recurring: opens due recurring cases; its own pool, like the notifier's ---
+        recurring_engine = make_engine(settings.database_url or "", pool_size=1)
+        services.recurring = RecurringRunner(
+            recurring_engine, broker, listen_dsn=plain_dsn(settings.database_url or "")
+        )
+        await services.recurring.start()
         try:
             yield
         finally:
+            await services.recurring.stop()
+            await recurring_engine.dispose()
             await notifier.stop()
             await notify_engine.dispose()
             await OPEN_SOCKETS.close_all()  # 1001 to sockets still open (if uvicorn has not)

@@ -1,4 +1,5 @@
-"""The `casegraph` command: serve, db upgrade, seed, schema export, documents register."""
+"""The `casegraph` command: serve, db upgrade, seed, schema export, documents register,
+recurring run-due."""
 
 from __future__ import annotations
 
@@ -135,6 +136,36 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recurring_run_due(args: argparse.Namespace) -> int:
+    """One pass of the recurring case runner (what every server process does in the
+    background): safe next to running servers, each occurrence opens once."""
+    from server.db.engine import make_engine
+    from server.pubsub.broker import make_broker
+    from server.recurring import RecurringRunner
+
+    settings = Settings()
+    url, _ = _database_url(settings)
+    _upgrade(url)
+
+    async def run() -> int:
+        engine = make_engine(url, pool_size=1)
+        broker = make_broker(settings.redis_url)
+        try:
+            done = await RecurringRunner(engine, broker, limit=args.limit).run_once()
+        finally:
+            await broker.close()
+            await engine.dispose()
+        for item in done.runs:
+            outcome = f"case {item.case_id}" if item.case_id else f"no case: {item.error}"
+            print(f"schedule {item.schedule_id} at {item.occurrence_at.isoformat()}: {outcome}")
+        for schedule_id in sorted(done.failed):
+            print(f"schedule {schedule_id}: failed (see the log); retried on the next pass")
+        print(f"{len(done.runs)} occurrences handled")
+        return 1 if done.failed else 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casegraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("manifest", help="the manifest's JSON file")
     register.add_argument("--client", help="the client's name (default: the file's name)")
     register.set_defaults(run=cmd_documents_register)
+
+    recurring = commands.add_parser("recurring", help="recurring case schedules")
+    recurring_commands = recurring.add_subparsers(dest="recurring_command", required=True)
+    run_due = recurring_commands.add_parser(
+        "run-due", help="open the due occurrences of recurring schedules once, then exit"
+    )
+    run_due.add_argument(
+        "--limit", type=int, default=1000, help="at most this many occurrences (default 1000)"
+    )
+    run_due.set_defaults(run=cmd_recurring_run_due)
     return parser
 
 

@@ -53,9 +53,11 @@ async def grant_customer_access(
     contact_id: int,
     outbox: Outbox | None = None,
     send: bool = False,
+    logged: bool = True,
 ) -> tuple[CustomerAccessGrant, str]:
     """A new grant for the contact; returns it with the link token (shown only now).
-    With `send`, the link also goes to the contact by email or SMS.
+    With `send`, the link also goes to the contact by email or SMS. `logged=False` when
+    the caller writes the event log entry itself (naming who really asked).
 
     An existing live grant of the contact is revoked: one working link per contact.
     """
@@ -69,7 +71,8 @@ async def grant_customer_access(
     grant, token = await _new_grant(session, case, contact, granted_by=actor.user_id)
     if send:
         await _send_link(session, case, contact, grant, token)
-    await _log(session, actor, grant, "customerAccess.grant", sent=send)
+    if logged:
+        await _log(session, actor, grant, "customerAccess.grant", sent=send)
     return grant, token
 
 

@@ -116,16 +116,17 @@ async def report_as_customer(
             contact_id=reporter.id,
             outbox=outbox,
             send=bool(reporter.email or reporter.phone),
+            logged=False,  # logged here, as the reporting customer
         )
-    await event_log.record(
-        session,
-        actor=actor,
-        insurer_id=actor.insurer_id,
-        action="customerAccess.grant",
-        subject_type="CustomerAccessGrant",
-        subject_id=live.id,
-        after={"caseId": case.id, "contactId": reporter.id, "via": "customerCaseReport"},
-    )
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=actor.insurer_id,
+            action="customerAccess.grant",
+            subject_type="CustomerAccessGrant",
+            subject_id=live.id,
+            after={"caseId": case.id, "contactId": reporter.id, "via": "customerCaseReport"},
+        )
     return case, live
 
 

@@ -266,6 +266,8 @@ class RecurringCaseRun(Base):
     )
     occurrence_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    # Why no case was opened for this occurrence (its stored case data failed), else null.
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created()
 
 

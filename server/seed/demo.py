@@ -57,6 +57,7 @@ from server.db.models import (
 )
 from server.seed.demo_casetypes import seed_casetypes
 from server.seed.demo_customers import seed_customers
+from server.seed.demo_recurring import seed_recurring
 from server.seed.demo_texts import seed_texts
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
@@ -602,6 +603,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 return False
             seeder = Seeder(session, Outbox(), storage)
             await create_portals(seeder)
+            await seed_recurring(seeder)  # recurring: the monthly property inspection
             ages: dict[int, float] = {}
             # Oldest first, so case numbers rise with creation dates.
             for entry in sorted(_plan(), key=lambda entry: -entry[3]):

@@ -463,6 +463,7 @@ def upgrade() -> None:
         sa.Column("schedule_id", sa.BigInteger(), nullable=False),
         sa.Column("occurrence_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("case_id", sa.BigInteger(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
