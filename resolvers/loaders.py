@@ -19,6 +19,7 @@ from permissions import scopes
 from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
 from resolvers.services import customer_page, offices
+from server.db.casework import CasePriority, CaseWorkflowStatus
 from server.db.models import (
     Budget,
     Case,
@@ -348,3 +349,16 @@ class Loaders:
     @property
     def budgets_by_case(self) -> DataLoader[int, list[Any]]:
         return self._budgets_by("budgets_by_case", Budget.case_id)
+
+    # --- sla: the portal's workflow statuses and priorities --------------------------
+
+    @property
+    def workflow_status_by_id(self) -> DataLoader[int, Any]:
+        """Configuration of the portal: what a reader may see of it is the field's rule."""
+        return self._by_id(
+            "workflow_status", CaseWorkflowStatus, lambda: self._portal(CaseWorkflowStatus)
+        )
+
+    @property
+    def priority_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("priority", CasePriority, lambda: self._portal(CasePriority))

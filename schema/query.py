@@ -36,6 +36,13 @@ from schema.types.rights import (
     external_case_handler_offices,
     external_case_handler_role,
 )
+from schema.types.sla import (
+    Priority,
+    SlaState,
+    WorkflowStatus,
+    priorities,
+    workflow_statuses,
+)
 from schema.types.statistics import CaseStatisticsRow, case_statistics
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 from server.errors import bad_input, forbidden, not_found
@@ -152,6 +159,21 @@ class CaseFilterInput:
         description="True: a message from the customer is not yet read; false: none is. "
         "(`customerActivity` also counts uploads.)",
     )
+    # --- sla ---
+    sla_state: list[SlaState] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Cases whose SLA state (`Case.sla.state`) is any of these, now; cases "
+        "without an SLA match none. The dashboard's breached cases: `[BREACHED]` with "
+        "`totalCount`. Not for customers.",
+    )
+    workflow_status_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="In any of these workflow statuses (at most 100 ids). Not for customers.",
+    )
+    priority_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="With any of these priorities (at most 100 ids). Not for customers.",
+    )
 
     def to_filter(self) -> CaseFilter:
         handler = self.case_handler_id
@@ -174,6 +196,12 @@ class CaseFilterInput:
             has_external_case_handler=self.has_external_case_handler,
             external_case_handler_is_me=self.external_case_handler_is_me,
             unread_customer_messages=self.unread_customer_messages,
+            # --- sla ---
+            sla_states=tuple(dict.fromkeys(self.sla_state or ())),
+            workflow_status_ids=decode_ids(
+                self.workflow_status_ids, "WorkflowStatus", "workflowStatusIds"
+            ),
+            priority_ids=decode_ids(self.priority_ids, "Priority", "priorityIds"),
         )
 
 
@@ -304,6 +332,18 @@ class Query:
         description="The case statistics report, one row per case by case id (the rows of "
         "`GET /reports/case-statistics.csv`): the insurer's staff and its API keys with "
         "cases:read; others get FORBIDDEN. Page size 1–100.",
+    )
+
+    # --- sla ---
+    workflow_statuses: list[WorkflowStatus] = strawberry.field(
+        resolver=workflow_statuses,
+        description="The portal's workflow statuses by position (staff, partner users and API "
+        "keys; customers get FORBIDDEN and read `Case.customerStatusLabel`).",
+    )
+    priorities: list[Priority] = strawberry.field(
+        resolver=priorities,
+        description="The portal's priorities with their SLA targets, by position (staff, "
+        "partner users and API keys; customers get FORBIDDEN).",
     )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")

@@ -21,6 +21,7 @@ from schema.mutations import (
     document,
     external_case_handler,
     office,
+    sla,
     task,
 )
 from schema.mutations.payloads import (
@@ -212,6 +213,37 @@ class Mutation:
         "Mark all as read, for your side of the chat (no feed entry): the insurer's side "
         "marks the customer's messages read and takes the case off the dashboard "
         "(`customerActivity`); a customer marks the messages sent to them read.",
+    )
+    # --- sla: workflow statuses, priorities, the SLA clock ---
+    workflow_status_create: sla.WorkflowStatusPayload = _m(
+        sla.workflow_status_create,
+        "Define a workflow status (company admins, authority level 6; event-logged). "
+        "`color` must be #RRGGBB (else BAD_USER_INPUT naming it).",
+    )
+    workflow_status_update: sla.WorkflowStatusPayload = _m(
+        sla.workflow_status_update,
+        "Change a workflow status; omitted fields stay (company admins; event-logged).",
+    )
+    priority_create: sla.PriorityPayload = _m(
+        sla.priority_create,
+        "Define a priority with SLA targets (company admins, authority level 6; event-logged).",
+    )
+    priority_update: sla.PriorityPayload = _m(
+        sla.priority_update,
+        "Change a priority; omitted fields stay, null clears a target (company admins; "
+        "event-logged). Cases follow the new targets at once.",
+    )
+    case_set_workflow_status: CasePayload = _m(
+        sla.case_set_workflow_status,
+        "Move an open case to a workflow status (staff, insurer API keys with cases:write). "
+        "A status with `pausesSla` stops the SLA clock until the case leaves it. "
+        "Feed: WORKFLOW_STATUS_CHANGED.",
+    )
+    case_set_priority: CasePayload = _m(
+        sla.case_set_priority,
+        "Give an open case a priority (staff, insurer API keys with cases:write); its SLA "
+        "targets apply from creation, and breaches recorded for targets still running are "
+        "cleared so the new targets decide. Feed: PRIORITY_CHANGED.",
     )
 
 

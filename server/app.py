@@ -34,6 +34,7 @@ from server.pubsub.hub import Hub
 from server.ratelimit import Buckets, make_buckets
 from server.reports import case_statistics_csv
 from server.settings import Settings
+from server.sla_watcher import SlaWatcher
 from server.storage.files import LocalFileStorage
 from server.trusted_documents import TrustedDocuments
 from server.websocket import OPEN_SOCKETS
@@ -179,9 +180,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.services.notifier = notifier
         await notifier.start()
+        # --- sla: marks SLA breaches and writes their feed entries (server/sla_watcher.py)
+        app.state.sla_watcher = SlaWatcher(notify_engine, broker)
+        await app.state.sla_watcher.start()
         try:
             yield
         finally:
+            await app.state.sla_watcher.stop()
             await notifier.stop()
             await notify_engine.dispose()
             await OPEN_SOCKETS.close_all()  # 1001 to sockets still open (if uvicorn has not)

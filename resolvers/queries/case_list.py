@@ -30,8 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions import scopes
 from permissions.principal import Principal, Role
+from permissions.sla import SlaState
 from resolvers.global_ids import decode_typed_id
 from resolvers.pagination import PageArgs, decode_cursor, encode_cursor
+from resolvers.queries.sla import sla_state_condition
 from server.db.enums import (
     BudgetStatus,
     CaseStatus,
@@ -83,6 +85,10 @@ class CaseFilter:
     has_external_case_handler: bool | None = None
     external_case_handler_is_me: bool | None = None
     unread_customer_messages: bool | None = None
+    # --- sla --- (any of these; empty: no condition)
+    sla_states: tuple[SlaState, ...] = ()
+    workflow_status_ids: tuple[int, ...] = ()
+    priority_ids: tuple[int, ...] = ()
 
     def insider_filters(self) -> list[str]:
         """The filters set that name people, offices or the insurer's side of the chat:
@@ -100,6 +106,10 @@ class CaseFilter:
             "hasExternalCaseHandler": self.has_external_case_handler is not None,
             "externalCaseHandlerIsMe": self.external_case_handler_is_me is not None,
             "unreadCustomerMessages": self.unread_customer_messages is not None,
+            # --- sla ---
+            "slaState": bool(self.sla_states),
+            "workflowStatusIds": bool(self.workflow_status_ids),
+            "priorityIds": bool(self.priority_ids),
         }
         return [name for name, used in insider.items() if used]
 
@@ -154,6 +164,13 @@ class CaseFilter:
                     ),
                 )
             )
+        # --- sla ---
+        if self.sla_states:
+            found.append(sla_state_condition(self.sla_states))
+        if self.workflow_status_ids:
+            found.append(Case.workflow_status_id.in_(self.workflow_status_ids))
+        if self.priority_ids:
+            found.append(Case.priority_id.in_(self.priority_ids))
         found += [
             condition if wanted else not_(condition)
             for condition, wanted in viewer_flags(self, principal)
