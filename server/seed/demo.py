@@ -55,6 +55,7 @@ from server.db.models import (
     Task,
     User,
 )
+from server.seed.demo_sla import seed_sla
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
 
@@ -609,6 +610,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
             params["ins"] = list(seeder.insurers.values())
             for statement in SPREAD:
                 await session.execute(text(statement), params)
+            await seed_sla(session, seeder.insurers, seeder.users)  # issue 7: sla
     finally:
         await engine.dispose()
     return True

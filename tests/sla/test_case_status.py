@@ -166,7 +166,9 @@ async def test_a_late_first_response_records_its_breach_at_once(client, world, e
     row = await case_row(engine, case.id)
     assert row.first_response_breached_at == created + dt.timedelta(minutes=5)
     breaches = [p for t, p in await feed_types(engine, case.id) if t == "sla_breached"]
-    assert breaches == [{"target": "firstResponse", "dueAt": row.first_response_breached_at.isoformat()}]
+    assert breaches == [
+        {"target": "firstResponse", "dueAt": row.first_response_breached_at.isoformat()}
+    ]
 
 
 async def test_changing_priority_lets_the_new_targets_decide(client, world, engine):
@@ -271,7 +273,7 @@ async def test_customers_see_no_sla_or_priority(client, world, engine):
     for field in ("priority { name }", "sla { state }"):
         result = await gql(
             client,
-            "query ($id: ID!) { case(id: $id) { %s } }" % field,
+            "query ($id: ID!) { case(id: $id) { " + field + " } }",
             {"id": gid("Case", portal.case.id)},
             token=portal.tokens["customer"],
         )

@@ -117,8 +117,16 @@ async def test_only_admins_configure(client, world, engine, who):
         (STATUS_CREATE, {"name": "A", "color": "#1234567"}, "color"),
         (STATUS_CREATE, {"name": " ", "color": "#123456"}, "name"),
         (STATUS_CREATE, {"name": "A", "color": "#123456", "position": -1}, "position"),
-        (STATUS_CREATE, {"name": "A", "color": "#123456", "visibleToCustomer": True}, "customerLabel"),
-        (STATUS_CREATE, {"name": "A", "color": "#123456", "isDefault": True, "active": False}, "active"),
+        (
+            STATUS_CREATE,
+            {"name": "A", "color": "#123456", "visibleToCustomer": True},
+            "customerLabel",
+        ),
+        (
+            STATUS_CREATE,
+            {"name": "A", "color": "#123456", "isDefault": True, "active": False},
+            "active",
+        ),
         (PRIORITY_CREATE, {"name": "P", "firstResponseMinutes": 0}, "firstResponseMinutes"),
         (PRIORITY_CREATE, {"name": "P", "resolutionMinutes": -5}, "resolutionMinutes"),
         (PRIORITY_CREATE, {"name": "P", "atRiskPercent": 0}, "atRiskPercent"),
