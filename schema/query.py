@@ -160,7 +160,7 @@ class CaseFilterInput:
         "(`customerActivity` also counts uploads.)",
     )
     # --- sla ---
-    sla_state: list[SlaState] | None = strawberry.field(  # type: ignore[valid-type]
+    sla_state: list[SlaState] | None = strawberry.field(
         default=None,
         description="Cases whose SLA state (`Case.sla.state`) is any of these, now; cases "
         "without an SLA match none. The dashboard's breached cases: `[BREACHED]` with "
@@ -197,7 +197,7 @@ class CaseFilterInput:
             external_case_handler_is_me=self.external_case_handler_is_me,
             unread_customer_messages=self.unread_customer_messages,
             # --- sla ---
-            sla_states=tuple(dict.fromkeys(self.sla_state or ())),
+            sla_states=tuple(dict.fromkeys(s.stored() for s in self.sla_state or ())),
             workflow_status_ids=decode_ids(
                 self.workflow_status_ids, "WorkflowStatus", "workflowStatusIds"
             ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Any
 
 import strawberry
@@ -12,20 +13,33 @@ from resolvers.queries.sla import list_priorities, list_statuses
 from schema.node import encode_global_id
 from server.errors import forbidden
 
-SlaState = strawberry.enum(
-    sla.SlaState,
-    name="SlaState",
-    description="Where an SLA target stands. A case's state is its worst target's, in this "
-    "order: BREACHED (its due time has come, `due <= now`, or a breach was recorded; it "
-    "stays after the target is met late), PAUSED (the case is in a status that pauses the "
-    "SLA), AT_RISK (the priority's `atRiskPercent` of the target's time has passed), "
-    "ON_TRACK, MET (finished in time).",
-)
 
-READERS = (
-    "Staff, partner users and API keys of the portal; customers get FORBIDDEN (they see "
-    "`Case.customerStatusLabel`)."
+@strawberry.enum(
+    description="Where an SLA target stands. A case's state is its worst target's, in this "
+    "order (see each value)."
 )
+class SlaState(enum.Enum):
+    BREACHED = strawberry.enum_value(
+        sla.SlaState.BREACHED.value,
+        description="The due time has come (`due <= now`), or a breach was recorded; it stays "
+        "after the target is met late.",
+    )
+    PAUSED = strawberry.enum_value(
+        sla.SlaState.PAUSED.value,
+        description="The case is in a status that pauses the SLA: its due time moves on with "
+        "the clock and is never reached while paused.",
+    )
+    AT_RISK = strawberry.enum_value(
+        sla.SlaState.AT_RISK.value,
+        description="The priority's `atRiskPercent` of the target's time has passed.",
+    )
+    ON_TRACK = strawberry.enum_value(
+        sla.SlaState.ON_TRACK.value, description="Running, with time to spare."
+    )
+    MET = strawberry.enum_value(sla.SlaState.MET.value, description="Finished in time.")
+
+    def stored(self) -> sla.SlaState:
+        return sla.SlaState(self.value)
 
 
 @strawberry.type(
@@ -109,7 +123,7 @@ class Priority:
 
 @strawberry.type(description="One SLA target of a case: first response or resolution.")
 class SlaTarget:
-    state: SlaState = strawberry.field(description="Where this target stands.")  # type: ignore[valid-type]
+    state: SlaState = strawberry.field(description="Where this target stands.")
     minutes: int = strawberry.field(description="The target's length, from the priority.")
     due_at: dt.datetime = strawberry.field(
         description="created + target + paused time; while paused it moves on with the clock. "
@@ -128,7 +142,7 @@ class SlaTarget:
         if view is None:
             return None
         return cls(
-            state=view.state,
+            state=SlaState(view.state.value),
             minutes=view.minutes,
             due_at=view.due_at,
             met_at=view.met_at,
@@ -141,7 +155,7 @@ class SlaTarget:
     "and each target. Computed at the time of the request."
 )
 class CaseSla:
-    state: SlaState = strawberry.field(description="The worst of the targets' states.")  # type: ignore[valid-type]
+    state: SlaState = strawberry.field(description="The worst of the targets' states.")
     paused: bool = strawberry.field(description="The clock is stopped now (a pausing status).")
     paused_seconds: int = strawberry.field(
         description="Time the clock has been stopped in all, the running pause included."
@@ -158,7 +172,7 @@ class CaseSla:
         if view is None:
             return None
         return cls(
-            state=view.state,
+            state=SlaState(view.state.value),
             paused=view.paused,
             paused_seconds=view.paused_seconds,
             first_response=SlaTarget.of(view.first_response),
