@@ -87,17 +87,32 @@ async def _name_taken(
         raise bad_input(f"Another one is already called '{name}'.", "name")
 
 
-async def _apply_default(session: AsyncSession, row: Any, model: Any) -> None:
+async def _apply_default(session: AsyncSession, actor: Principal, row: Any, model: Any) -> None:
+    """Make `row` the only default; the one that stops being it is logged too."""
     if not row.is_default:
         return
     if not row.active:
         raise bad_input("The default must be active.", "active")
     await _lock_portal(session, row.insurer_id, model.__tablename__)
-    await session.execute(
+    replaced = await session.execute(
         update(model)
         .where(model.insurer_id == row.insurer_id, model.id != row.id, model.is_default)
         .values(is_default=False)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
     )
+    noun = "workflowStatus" if model is CaseWorkflowStatus else "priority"
+    for (other_id,) in replaced.all():
+        await event_log.record(
+            session,
+            actor=actor,
+            insurer_id=row.insurer_id,
+            action=f"{noun}.update",
+            subject_type="WorkflowStatus" if model is CaseWorkflowStatus else "Priority",
+            subject_id=other_id,
+            before={"is_default": True},
+            after={"is_default": False},
+        )
 
 
 async def _row_for_update(session: AsyncSession, model: Any, row_id: int, actor: Principal) -> Any:
@@ -156,7 +171,7 @@ async def create_status(
     await _name_taken(session, CaseWorkflowStatus, actor.insurer_id, row.name, None)
     session.add(row)
     await session.flush()
-    await _apply_default(session, row, CaseWorkflowStatus)
+    await _apply_default(session, actor, row, CaseWorkflowStatus)
     await event_log.record(
         session,
         actor=actor,
@@ -182,7 +197,7 @@ async def update_status(
     if after["name"] != before["name"]:
         await _name_taken(session, CaseWorkflowStatus, actor.insurer_id, row.name, row.id)
     await session.flush()
-    await _apply_default(session, row, CaseWorkflowStatus)
+    await _apply_default(session, actor, row, CaseWorkflowStatus)
     await event_log.record(
         session,
         actor=actor,
@@ -237,7 +252,7 @@ async def create_priority(
     await _name_taken(session, CasePriority, actor.insurer_id, row.name, None)
     session.add(row)
     await session.flush()
-    await _apply_default(session, row, CasePriority)
+    await _apply_default(session, actor, row, CasePriority)
     await event_log.record(
         session,
         actor=actor,
@@ -263,7 +278,7 @@ async def update_priority(
     if after["name"] != before["name"]:
         await _name_taken(session, CasePriority, actor.insurer_id, row.name, row.id)
     await session.flush()
-    await _apply_default(session, row, CasePriority)
+    await _apply_default(session, actor, row, CasePriority)
     await event_log.record(
         session,
         actor=actor,

@@ -195,3 +195,18 @@ async def test_statement_count_does_not_grow_with_the_list(
         assert "errors" not in result, result
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+PLAIN = """
+query ($filter: CaseFilterInput) { cases(filter: $filter, first: 100) { totalCount nodes { number } } }"""
+
+
+async def test_a_selection_the_compiled_path_could_answer_still_filters(client, clocks):
+    # Only compiled fields selected: the compiled path must decline, not drop the filter.
+    portal, numbers = clocks
+    result = await gql(
+        client, PLAIN, {"filter": {"slaState": ["AT_RISK"]}}, token=portal.tokens["staff"]
+    )
+    assert "errors" not in result, result
+    assert {numbers[n["number"]] for n in result["data"]["cases"]["nodes"]} == {"at_risk"}
+    assert result["data"]["cases"]["totalCount"] == 1

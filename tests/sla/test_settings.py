@@ -174,7 +174,14 @@ async def test_one_default_at_a_time(client, world, engine):
     )
     defaults = [p["name"] for p in result["data"]["priorities"] if p["isDefault"]]
     assert defaults == ["High"]
-    assert first["data"]["priorityCreate"]["errors"] == []
+    # The log has the priority that stopped being the default, too.
+    normal_id = first["data"]["priorityCreate"]["priority"]["id"]
+    demoted = [
+        e
+        for e in await event_log(engine, portal.insurer.id)
+        if e.action == "priority.update" and gid("Priority", int(e.subject_id)) == normal_id
+    ]
+    assert [(e.before, e.after) for e in demoted] == [({"is_default": True}, {"is_default": False})]
 
 
 async def test_priority_update_clears_a_target_with_null_and_keeps_omitted(client, world, engine):
