@@ -4,8 +4,8 @@ Defined through the admin services (so the event log has them), after the demo c
 have their spread-out timestamps: each case then gets a status and a priority that fit
 its story, a first reply to the customer within 0 to 25 hours of its creation (if the
 story has one: the demo's compressed chat times would make every reply days late), and
-the pause of a case that waits on the customer or a third party. The breach watcher of a running
-server marks the demo's breaches (and writes their feed entries) on its first poll.
+the pause of a case that waits on the customer or a third party. The breaches due by
+then are marked, with their feed entries, as the watcher would have done.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
-from resolvers.services import sla_settings
+from resolvers.services import sla, sla_settings
+from resolvers.services.outbox import Outbox
 from resolvers.services.sla_settings import PriorityData, StatusData
 
 # name: (colour, customer label or None (not shown), pauses the SLA, default)
@@ -108,3 +109,7 @@ async def seed_sla(session: AsyncSession, insurers: dict[str, int], users: dict[
                 "normal": ids["Normal"],
             },
         )
+    # The breaches the demo starts with are in its feeds already, as a watcher would have
+    # written them: a server started on fresh demo data finds none to add mid-walk.
+    while await sla.record_due_breaches(session=session, outbox=Outbox(), batch=1000):
+        pass
