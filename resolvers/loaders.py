@@ -20,7 +20,13 @@ from permissions.case_types import visible_case_types
 from permissions.principal import Principal, Role
 from resolvers.pagination import Page, PageArgs, pages_by_parent
 from resolvers.services import customer_page, offices
-from server.db.casework import CaseType, CaseTypeField, CaseTypeTaskTemplate
+from server.db.casework import (
+    CasePriority,
+    CaseType,
+    CaseTypeField,
+    CaseTypeTaskTemplate,
+    CaseWorkflowStatus,
+)
 from server.db.models import (
     Budget,
     Case,
@@ -381,3 +387,16 @@ class Loaders:
     @property
     def case_type_templates_by_type(self) -> DataLoader[int, list[Any]]:
         return self._of_case_type("case_type_templates", CaseTypeTaskTemplate)
+
+    # --- sla: the portal's workflow statuses and priorities --------------------------
+
+    @property
+    def workflow_status_by_id(self) -> DataLoader[int, Any]:
+        """Configuration of the portal: what a reader may see of it is the field's rule."""
+        return self._by_id(
+            "workflow_status", CaseWorkflowStatus, lambda: self._portal(CaseWorkflowStatus)
+        )
+
+    @property
+    def priority_by_id(self) -> DataLoader[int, Any]:
+        return self._by_id("priority", CasePriority, lambda: self._portal(CasePriority))

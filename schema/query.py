@@ -47,6 +47,13 @@ from schema.types.rights import (
     external_case_handler_offices,
     external_case_handler_role,
 )
+from schema.types.sla import (
+    Priority,
+    SlaState,
+    WorkflowStatus,
+    priorities,
+    workflow_statuses,
+)
 from schema.types.statistics import CaseStatisticsRow, case_statistics
 from schema.types.texts import (  # texts
     NotificationTextEntry,
@@ -201,6 +208,22 @@ class CaseFilterInput:
         description="Each of these custom field values (at most 20; not for customers).",
     )
 
+    # --- sla ---
+    sla_state: list[SlaState] | None = strawberry.field(
+        default=None,
+        description="Cases whose SLA state (`Case.sla.state`) is any of these, now; cases "
+        "without an SLA match none. The dashboard's breached cases: `[BREACHED]` with "
+        "`totalCount`. Not for customers.",
+    )
+    workflow_status_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="In any of these workflow statuses (at most 100 ids). Not for customers.",
+    )
+    priority_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="With any of these priorities (at most 100 ids). Not for customers.",
+    )
+
     def to_filter(self) -> CaseFilter:
         handler = self.case_handler_id
         user = self.user_id
@@ -226,6 +249,12 @@ class CaseFilterInput:
             if self.case_type_id
             else None,
             custom_fields=custom_field_filters(self.custom_fields),
+            # --- sla ---
+            sla_states=tuple(dict.fromkeys(s.stored() for s in self.sla_state or ())),
+            workflow_status_ids=decode_ids(
+                self.workflow_status_ids, "WorkflowStatus", "workflowStatusIds"
+            ),
+            priority_ids=decode_ids(self.priority_ids, "Priority", "priorityIds"),
         )
 
 
@@ -411,6 +440,18 @@ class Query:
         description="Case types by name: staff and insurer API keys all of the portal's; "
         "partners those of the cases they see; customers their case's type and the types "
         "open to customer reporting (with only the fields visible to customers).",
+    )
+
+    # --- sla ---
+    workflow_statuses: list[WorkflowStatus] = strawberry.field(
+        resolver=workflow_statuses,
+        description="The portal's workflow statuses by position (staff, partner users and API "
+        "keys; customers get FORBIDDEN and read `Case.customerStatusLabel`).",
+    )
+    priorities: list[Priority] = strawberry.field(
+        resolver=priorities,
+        description="The portal's priorities with their SLA targets, by position (staff, "
+        "partner users and API keys; customers get FORBIDDEN).",
     )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")

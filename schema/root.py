@@ -26,6 +26,7 @@ from schema.mutations import (
     notification_text,
     office,
     recurring_case_schedule,
+    sla,
     standard_reply,
     task,
 )
@@ -326,6 +327,38 @@ class Mutation:
         recurring_case_schedule.recurring_case_schedule_delete,
         "Delete a recurring case schedule and its run records (company admins); the "
         "cases it opened stay. Event log: recurringCaseSchedule.delete.",
+    )
+
+    # --- sla: workflow statuses, priorities, the SLA clock ---
+    workflow_status_create: sla.WorkflowStatusPayload = _m(
+        sla.workflow_status_create,
+        "Define a workflow status (company admins, authority level 6; event-logged). "
+        "`color` must be #RRGGBB (else BAD_USER_INPUT naming it).",
+    )
+    workflow_status_update: sla.WorkflowStatusPayload = _m(
+        sla.workflow_status_update,
+        "Change a workflow status; omitted fields stay (company admins; event-logged).",
+    )
+    priority_create: sla.PriorityPayload = _m(
+        sla.priority_create,
+        "Define a priority with SLA targets (company admins, authority level 6; event-logged).",
+    )
+    priority_update: sla.PriorityPayload = _m(
+        sla.priority_update,
+        "Change a priority; omitted fields stay, null clears a target (company admins; "
+        "event-logged). Cases follow the new targets at once.",
+    )
+    case_set_workflow_status: CasePayload = _m(
+        sla.case_set_workflow_status,
+        "Move an open case to a workflow status (staff, insurer API keys with cases:write). "
+        "A status with `pausesSla` stops the SLA clock until the case leaves it. "
+        "Feed: WORKFLOW_STATUS_CHANGED.",
+    )
+    case_set_priority: CasePayload = _m(
+        sla.case_set_priority,
+        "Give an open case a priority (staff, insurer API keys with cases:write); its SLA "
+        "targets apply from creation, and breaches recorded for targets still running are "
+        "cleared so the new targets decide. Feed: PRIORITY_CHANGED.",
     )
 
 

@@ -36,6 +36,7 @@ from server.recurring import RecurringRunner
 from server.reports import case_statistics_csv, cases_csv
 from server.reports_customers import customer_grants_csv
 from server.settings import Settings
+from server.sla_watcher import SlaWatcher
 from server.storage.files import LocalFileStorage
 from server.trusted_documents import TrustedDocuments
 from server.websocket import OPEN_SOCKETS
@@ -188,11 +189,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             recurring_engine, broker, listen_dsn=plain_dsn(settings.database_url or "")
         )
         await services.recurring.start()
+        # --- sla: marks SLA breaches and writes their feed entries (server/sla_watcher.py)
+        app.state.sla_watcher = SlaWatcher(notify_engine, broker)
+        await app.state.sla_watcher.start()
         try:
             yield
         finally:
             await services.recurring.stop()
             await recurring_engine.dispose()
+            await app.state.sla_watcher.stop()
             await notifier.stop()
             await notify_engine.dispose()
             await OPEN_SOCKETS.close_all()  # 1001 to sockets still open (if uvicorn has not)

@@ -51,6 +51,16 @@ RESOLVER_ONLY = {
     ("Case", "budgets"),
     ("Case", "budgetSummary"),
     ("Task", "budgets"),
+    # Configurable casework (issue 7): answered by resolvers, the compiled path declines.
+    ("Case", "caseType"),
+    ("Case", "customFields"),
+    ("Case", "origin"),
+    ("Case", "deadline"),
+    ("Case", "customer"),
+    ("Case", "workflowStatus"),
+    ("Case", "customerStatusLabel"),
+    ("Case", "priority"),
+    ("Case", "sla"),
 }
 
 

@@ -134,6 +134,15 @@ _FLAG_KEYS = (
     "externalCaseHandlerIsMe",
     "unreadCustomerMessages",
 )
+# Filters only the resolver path answers (resolvers.queries.case_list); issue 7.
+# Case-list filters of configurable casework (issue 7): the resolver path answers them.
+_RESOLVER_ONLY_FILTERS = (
+    "slaState",
+    "workflowStatusIds",
+    "priorityIds",
+    "caseTypeId",
+    "customFields",
+)
 # Where the cursor values start among a case list's parameters (after limit and filters).
 _CURSOR_AT = 1 + len(_FILTER_KEYS)
 
@@ -146,8 +155,8 @@ def normalize_cases(args: dict[str, Any]) -> tuple[list[Any], tuple[Any, ...]]:
     field = order.get("field", CaseOrderField.CREATED_AT)
     descending = getattr(order.get("direction"), "value", "desc") == "desc"
     filters = args.get("filter") or {}
-    if filters.get("caseTypeId") is not None or filters.get("customFields"):
-        raise NotCompilable("case type filters")  # casetypes: the resolver path answers
+    if any(filters.get(name) for name in _RESOLVER_ONLY_FILTERS):
+        raise NotCompilable("filter answered by the resolver path")
     handler = filters.get("caseHandlerId")
     user = filters.get("userId")
     search = (filters.get("search") or "").strip()

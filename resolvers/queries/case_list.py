@@ -31,8 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions import scopes
 from permissions.principal import Principal, Role
+from permissions.sla import SlaState
 from resolvers.global_ids import decode_typed_id
 from resolvers.pagination import PageArgs, decode_cursor, encode_cursor
+from resolvers.queries.sla import sla_state_condition
 from server.db.enums import (
     BudgetStatus,
     CaseStatus,
@@ -87,6 +89,10 @@ class CaseFilter:
     # --- casetypes ---
     case_type_id: int | None = None
     custom_fields: tuple[tuple[str, str], ...] = ()  # (key, value as text)
+    # --- sla --- (any of these; empty: no condition)
+    sla_states: tuple[SlaState, ...] = ()
+    workflow_status_ids: tuple[int, ...] = ()
+    priority_ids: tuple[int, ...] = ()
 
     def insider_filters(self) -> list[str]:
         """The filters set that name people, offices or the insurer's side of the chat:
@@ -106,6 +112,10 @@ class CaseFilter:
             "unreadCustomerMessages": self.unread_customer_messages is not None,
             # A customer's own case matching a hidden field would reveal its value.
             "customFields": bool(self.custom_fields),
+            # --- sla ---
+            "slaState": bool(self.sla_states),
+            "workflowStatusIds": bool(self.workflow_status_ids),
+            "priorityIds": bool(self.priority_ids),
         }
         return [name for name, used in insider.items() if used]
 
@@ -160,6 +170,13 @@ class CaseFilter:
                     ),
                 )
             )
+        # --- sla ---
+        if self.sla_states:
+            found.append(sla_state_condition(self.sla_states))
+        if self.workflow_status_ids:
+            found.append(Case.workflow_status_id.in_(self.workflow_status_ids))
+        if self.priority_ids:
+            found.append(Case.priority_id.in_(self.priority_ids))
         found += [
             condition if wanted else not_(condition)
             for condition, wanted in viewer_flags(self, principal)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import rules
 from permissions.principal import Principal
 from permissions.rights import Right
-from resolvers.services import custom_fields, customer_notices, feed, milestones, offices
+from resolvers.services import custom_fields, customer_notices, feed, milestones, offices, sla
 from resolvers.services.common import (
     camel_case,
     case_for_update,
@@ -142,6 +142,7 @@ async def create_case(
     )
     session.add(case)
     await session.flush()
+    await sla.start_case(session=session, case=case)
     for index, contact in enumerate(contacts):
         session.add(
             CaseContact(

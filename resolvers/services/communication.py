@@ -16,7 +16,7 @@ from permissions import rules, scopes
 from permissions.customer_page import ChatDirection
 from permissions.principal import Principal, Role
 from permissions.rights import Right
-from resolvers.services import customer_notices, feed
+from resolvers.services import customer_notices, feed, sla
 from resolvers.services.common import case_for_update, ensure_not_closed, require, text
 from resolvers.services.customer_activity import (
     CustomerActivity,
@@ -86,7 +86,9 @@ async def send_message(
     )
     if from_customer:
         await record_customer_activity(session, case=case, activity=CustomerActivity.MESSAGE)
-    else:  # texts: an email to the customer side, once the insurer has written its text
+    else:
+        await sla.on_message_to_customer(session=session, outbox=outbox, case=case)
+        # texts: an email to the customer side, once the insurer has written its text
         await customer_notices.message_to_customer(session, case=case)
     outbox.case_event(message.case_id, "messages", message.id)
     return message

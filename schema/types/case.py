@@ -38,6 +38,15 @@ from schema.types.customer_page_settings import (
 )
 from schema.types.loading import load_one
 from schema.types.people import CaseContact, Office, User
+from schema.types.sla import (
+    CaseSla,
+    Priority,
+    WorkflowStatus,
+    case_customer_status_label,
+    case_priority,
+    case_sla,
+    case_workflow_status,
+)
 from schema.types.viewer_can import CaseViewerCan
 from schema.types.work import Comment, Document, FeedEntry, Message, Task
 
@@ -277,3 +286,34 @@ class Case(Node):
     @guarded(NOT_FOR_CUSTOMERS, "When the case is due (its type's default deadline).")
     def deadline(self) -> dt.datetime | None:
         return self.row.deadline  # type: ignore[no-any-return]
+
+    # --- sla ---
+    @guarded(
+        NOT_FOR_CUSTOMERS,
+        "The insurer's workflow status of the case (`caseSetWorkflowStatus`), with its "
+        "internal name and colour; null before one is set. Customers read "
+        "`customerStatusLabel` instead.",
+    )
+    async def workflow_status(self, info: strawberry.Info) -> WorkflowStatus | None:
+        return await case_workflow_status(info, self.row)
+
+    @strawberry.field(
+        description="What the customer sees of the workflow status: its customer label when "
+        "the status is visible to customers, else null by design (several internal statuses "
+        "may share one label; the internal name and colour are never shown). The same for "
+        "every reader."
+    )
+    async def customer_status_label(self, info: strawberry.Info) -> str | None:
+        return await case_customer_status_label(info, self.row)
+
+    @guarded(NOT_FOR_CUSTOMERS, "The case's priority (`caseSetPriority`) with its SLA targets.")
+    async def priority(self, info: strawberry.Info) -> Priority | None:
+        return await case_priority(info, self.row)
+
+    @guarded(
+        NOT_FOR_CUSTOMERS,
+        "The SLA clock under the case's priority: state and due times of the first response "
+        "and resolution targets; null without a priority or when it sets no target.",
+    )
+    async def sla(self, info: strawberry.Info) -> CaseSla | None:
+        return await case_sla(info, self.row)

@@ -58,6 +58,7 @@ from server.db.models import (
 from server.seed.demo_casetypes import seed_casetypes
 from server.seed.demo_customers import seed_customers
 from server.seed.demo_recurring import seed_recurring
+from server.seed.demo_sla import seed_sla
 from server.seed.demo_texts import seed_texts
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
@@ -617,6 +618,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 await session.execute(text(statement), params)
             await seed_texts(seeder)
             await seed_casetypes(seeder)  # casetypes
+            await seed_sla(session, seeder.insurers, seeder.users)  # issue 7: sla
     finally:
         await engine.dispose()
     return True
