@@ -7,6 +7,7 @@ import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.services import mentions
 from schema.gate import SocketGate
 from schema.limits import LimitedParserCache, QueryLimits
 from schema.mutations import (
@@ -14,12 +15,14 @@ from schema.mutations import (
     auth,
     budget,
     case,
+    comment,
     communication,
     company,
     customer_access,
     customer_page_settings,
     document,
     external_case_handler,
+    notification,
     office,
     task,
 )
@@ -205,13 +208,36 @@ class Mutation:
         "BAD_USER_INPUT); emails them. Feed: EXTERNAL_CASE_HANDLER_ASSIGNED.",
     )
     comment_add: CommentPayload = _m(
-        communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
+        communication.comment_add,
+        "Add an internal comment, or a reply (`parentId`). Feed: COMMENT_ADDED. "
+        + mentions.SYNTAX_HELP,
     )
     messages_mark_read: MarkReadPayload = _m(
         communication.messages_mark_read,
         "Mark all as read, for your side of the chat (no feed entry): the insurer's side "
         "marks the customer's messages read and takes the case off the dashboard "
         "(`customerActivity`); a customer marks the messages sent to them read.",
+    )
+    # --- mentions: comments, in-app notifications, preferences ---
+    comment_edit: CommentPayload = _m(
+        comment.comment_edit,
+        "Change the body of your own comment (others get FORBIDDEN; a deleted one CONFLICT). "
+        "The old body is kept in `Comment.revisions`; only people newly mentioned are "
+        "notified.",
+    )
+    comment_delete: CommentPayload = _m(
+        comment.comment_delete,
+        "Delete your own comment (others get FORBIDDEN): it stays as a tombstone "
+        "(`isDeleted`, empty `body`) so replies keep their parent; its last body is kept in "
+        "`Comment.revisions`.",
+    )
+    notifications_mark_read: notification.NotificationsMarkReadPayload = _m(
+        notification.notifications_mark_read,
+        "Mark your in-app notifications read: the given `ids`, or `all: true`.",
+    )
+    viewer_preferences_update: notification.ViewerPreferencesPayload = _m(
+        notification.viewer_preferences_update,
+        "Change your own preferences (staff and partner users; others get FORBIDDEN).",
     )
 
 

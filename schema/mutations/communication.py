@@ -19,10 +19,17 @@ class MessageSendInput:
     )
 
 
-@strawberry.input(description="An internal comment on a case.")
+@strawberry.input(description="An internal comment on a case, or a reply to one.")
 class CommentAddInput:
     case_id: strawberry.ID = strawberry.field(description="The case.")
-    body: str = strawberry.field(description="The text, 1–10,000 characters.")
+    body: str = strawberry.field(
+        description="The text, 1–10,000 characters; mention people as `@[Name](user:<User id>)`."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Reply to this comment (same case, not deleted; else BAD_USER_INPUT). "
+        "Replies are internal like every comment.",
+    )
 
 
 @strawberry.input(description="Names one case.")
@@ -57,6 +64,9 @@ async def comment_add(info: strawberry.Info, input: CommentAddInput) -> CommentP
             actor=actor,
             case_id=decode_typed_id(input.case_id, "Case", "caseId"),
             body=input.body,
+            parent_id=(
+                decode_typed_id(input.parent_id, "Comment", "parentId") if input.parent_id else None
+            ),
         )
 
     outcome = await run_mutation(info, work)
