@@ -173,7 +173,7 @@ async def notify_mentioned(
         select(User.id, User.email, User.email_on_mention)
         .where(User.id.in_(user_ids))
         .order_by(User.id)
-        .with_for_update(key_share=False, no_key=True)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE
     )
     recipients = list(await session.execute(stmt))
     author = await session.get(User, actor.user_id) if actor.user_id is not None else None
