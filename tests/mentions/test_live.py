@@ -1,0 +1,57 @@
+"""`viewerNotificationAdded` in one process: to the mentioned person only, resumable, and
+never anything of comments for a customer."""
+
+from __future__ import annotations
+
+from tests.factories import gid
+from tests.mentions.helpers import NOTIFICATION_ADDED, add_comment, mention
+from tests.subscriptions.test_live import CASE_FEED, VIEWER_EVENTS
+from tests.subscriptions.wsclient import GraphQLSocket
+
+
+async def test_the_mentioned_person_gets_it_live_and_nobody_else(ws_url, client, world):
+    p = world.portal
+    handler = await GraphQLSocket.open(ws_url, p.tokens["staff"])
+    partner = await GraphQLSocket.open(ws_url, p.tokens["partner"])
+    mine = await handler.subscribe(NOTIFICATION_ADDED)
+    theirs = await partner.subscribe(NOTIFICATION_ADDED)
+    await handler.nothing_for(mine, 0.2)
+    # when the admin mentions the handler
+    body = f"{mention(p.handler)} can you call the customer?"
+    await add_comment(client, p.tokens["admin"], p.case.id, body)
+    # then the handler is told at once, the partner user not
+    event = (await handler.data(mine))["data"]["viewerNotificationAdded"]
+    assert event["kind"] == "MENTION"
+    assert event["comment"] == {"body": body} and event["actor"] == {"name": "Ada Admin"}
+    await partner.nothing_for(theirs, 0.3)
+    # and a reconnecting client resumes after its cursor without gap or duplicate
+    await handler.close()
+    await add_comment(client, p.tokens["admin"], p.case.id, f"second {mention(p.handler)}")
+    await add_comment(client, p.tokens["admin"], p.case.id, f"third {mention(p.handler)}")
+    again = await GraphQLSocket.open(ws_url, p.tokens["staff"])
+    resumed = await again.subscribe(NOTIFICATION_ADDED, {"a": event["cursor"]})
+    missed = await again.collect(resumed, 2)
+    bodies = [m["data"]["viewerNotificationAdded"]["comment"]["body"][:6] for m in missed]
+    assert bodies == ["second", "third "]
+    await again.nothing_for(resumed, 0.2)
+    await again.close()
+    await partner.close()
+
+
+async def test_a_customer_gets_no_notification_stream_and_no_comment_events(ws_url, client, world):
+    p = world.portal
+    customer = await GraphQLSocket.open(ws_url, p.tokens["customer"])
+    refused = await customer.next(await customer.subscribe(NOTIFICATION_ADDED))
+    payload = refused["payload"]
+    errors = payload["errors"] if refused["type"] == "next" else payload
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    feed = await customer.subscribe(CASE_FEED, {"c": gid("Case", p.case.id)})
+    events = await customer.subscribe(VIEWER_EVENTS, {})
+    await customer.nothing_for(feed, 0.2)
+    # when staff comment, mention and reply on the customer's case
+    first = await add_comment(client, p.tokens["staff"], p.case.id, f"{mention(p.admin)} hi")
+    await add_comment(client, p.tokens["admin"], p.case.id, "reply", first["comment"]["id"])
+    # then nothing reaches the customer's streams
+    await customer.nothing_for(feed, 0.4)
+    await customer.nothing_for(events, 0.2)
+    await customer.close()
