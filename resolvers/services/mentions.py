@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from permissions import scopes
 from permissions.principal import Principal
 from resolvers.auth import user_principal, user_select
-from resolvers.global_ids import decode_global_id
+from resolvers.global_ids import decode_global_id, encode_global_id
 from resolvers.services import notifications
 from resolvers.services.outbox import Outbox
 from server.db.casework import CommentMention, UserNotification
@@ -44,6 +44,12 @@ SYNTAX_HELP = (
     "(`viewerNotifications`, `viewerNotificationAdded`) and, if their `emailOnMention` "
     "preference is on, an email."
 )
+
+
+def mention_markup(user_id: int, name: str) -> str:
+    """How to write a mention of a user in a comment body."""
+    clean = re.sub(r"[\[\]\n]", " ", name).strip()[:200] or "user"
+    return f"@[{clean}](user:{encode_global_id('User', user_id)})"
 
 
 def parse_mentions(body: str) -> list[int]:

@@ -55,6 +55,7 @@ from server.db.models import (
     Task,
     User,
 )
+from server.seed.demo_mentions import seed_mentions
 from server.settings import Settings
 from server.storage.files import LocalFileStorage, StoredFile
 
@@ -605,6 +606,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 play = CasePlay(seeder, *entry)
                 await play.play()
                 ages[play.case.id] = play.age
+            await seed_mentions(seeder)  # issue 7, mentions
             params = {"ids": list(ages), "days": list(ages.values())}
             params["ins"] = list(seeder.insurers.values())
             for statement in SPREAD:
