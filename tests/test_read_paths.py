@@ -51,6 +51,10 @@ RESOLVER_ONLY = {
     ("Case", "budgets"),
     ("Case", "budgetSummary"),
     ("Task", "budgets"),
+    # mentions
+    ("Comment", "parent"),
+    ("Comment", "mentions"),
+    ("Comment", "revisions"),
 }
 
 
