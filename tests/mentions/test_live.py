@@ -3,6 +3,8 @@ never anything of comments for a customer."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.factories import gid
 from tests.mentions.helpers import NOTIFICATION_ADDED, add_comment, mention
 from tests.subscriptions.test_live import CASE_FEED, VIEWER_EVENTS
@@ -55,3 +57,24 @@ async def test_a_customer_gets_no_notification_stream_and_no_comment_events(ws_u
     await customer.nothing_for(feed, 0.4)
     await customer.nothing_for(events, 0.2)
     await customer.close()
+
+
+async def test_concurrent_mentions_on_several_cases_all_arrive_once_in_order(ws_url, client, world):
+    p = world.portal
+    socket = await GraphQLSocket.open(ws_url, p.tokens["staff"])
+    op = await socket.subscribe(NOTIFICATION_ADDED)
+    await socket.nothing_for(op, 0.2)
+    cases = [p.case.id, p.handled_case.id, p.lonely_case.id] * 3
+    await asyncio.gather(
+        *(
+            add_comment(client, p.tokens["admin"], case_id, f"{n} {mention(p.handler)}")
+            for n, case_id in enumerate(cases)
+        )
+    )
+    events = [m["data"]["viewerNotificationAdded"] for m in await socket.collect(op, len(cases))]
+    bodies = sorted(int(e["comment"]["body"].split()[0]) for e in events)
+    assert bodies == list(range(len(cases)))
+    ids = [e["id"] for e in events]
+    assert len(set(ids)) == len(ids)
+    await socket.nothing_for(op, 0.3)
+    await socket.close()
