@@ -68,7 +68,13 @@ async def add_comment(
         payload={"commentId": comment.id},
     )
     await mentions.record_mentions(
-        session, outbox, actor=actor, case=case, comment=comment, user_ids=mentioned
+        session,
+        outbox,
+        actor=actor,
+        case=case,
+        comment=comment,
+        user_ids=mentioned,
+        new_comment=True,
     )
     return comment
 

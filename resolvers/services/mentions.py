@@ -33,6 +33,7 @@ from server.errors import AppError, bad_input
 MENTION = re.compile(r"@\[([^\[\]\n]{1,200})\]\(user:([A-Za-z0-9_-]{1,64}={0,2})\)")
 MAX_MENTIONS = 20
 MENTION_KIND = "mention"
+SHORT_HELP = "write `@[Name](user:<User id>)`."
 SYNTAX_HELP = (
     "Mention a colleague with `@[Display name](user:<User id>)`, e.g. "
     "`@[Hans Handler](user:VXNlcjo0Mg)`: the id decides who is mentioned, the name is "
@@ -73,9 +74,6 @@ def parse_mentions(body: str) -> list[int]:
     if len(ids) > MAX_MENTIONS:
         raise bad_input(f"At most {MAX_MENTIONS} people can be mentioned in one comment.", "body")
     return ids
-
-
-SHORT_HELP = "write `@[Name](user:<User id>)`."
 
 
 def parse_mention_ids(body: str) -> list[int]:
@@ -132,15 +130,13 @@ async def record_mentions(
     case: Case,
     comment: Comment,
     user_ids: list[int],
+    new_comment: bool = False,
 ) -> None:
     """Make `comment_mentions` match `user_ids` and notify those not mentioned before."""
-    before = set(
-        (
-            await session.execute(
-                select(CommentMention.user_id).where(CommentMention.comment_id == comment.id)
-            )
-        ).scalars()
-    )
+    before: set[int] = set()
+    if not new_comment:
+        stmt = select(CommentMention.user_id).where(CommentMention.comment_id == comment.id)
+        before = set((await session.execute(stmt)).scalars())
     gone = before - set(user_ids)
     if gone:
         await session.execute(
