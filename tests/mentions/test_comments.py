@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select, update
 
+from resolvers.auth import user_principal
 from server.db.casework import EventLogEntry
 from server.db.models import Comment, User
 from tests.factories import gid
@@ -248,3 +251,24 @@ async def test_history_is_for_staff_and_the_author(client, world):
         assert seen["data"]["node"]["revisions"] == [{"body": "v1"}], label
     other = await gql(client, REVISIONS, {"id": comment_id}, token=p.tokens["other_partner"])
     assert error_codes(other) == ["FORBIDDEN"]
+
+
+async def test_the_compiled_read_path_serves_a_comments_edit_state(app, client, world):
+    """editedAt/deletedAt/isDeleted are compiled (compared with the resolvers suite-wide);
+    a selection with mentions falls back to the resolvers as a whole."""
+    p = world.portal
+    await add_comment(client, p.tokens["staff"], p.case.id, "compiled")
+    principal = user_principal(p.handler, p.handler.id)
+    reads = app.state.services.reads
+    variables = {"id": gid("Case", p.case.id)}
+    answered = await reads.execute(
+        query=COMMENT_STATE, operation_name=None, variables=variables, principal=principal
+    )
+    assert answered is not None
+    nodes = json.loads(answered)["data"]["case"]["comments"]["nodes"]
+    assert {"body": "compiled", "isDeleted": False, "editedAt": None}.items() <= nodes[0].items()
+    with_mentions = COMMENT_STATE.replace("editedAt", "editedAt mentions { name }")
+    declined = await reads.execute(
+        query=with_mentions, operation_name=None, variables=variables, principal=principal
+    )
+    assert declined is None
