@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import update
+
+from server.db.models import User
 from tests.factories import gid
 from tests.mentions.helpers import NOTIFICATION_ADDED, add_comment, mention
 from tests.subscriptions.test_live import CASE_FEED, VIEWER_EVENTS
@@ -77,4 +80,20 @@ async def test_concurrent_mentions_on_several_cases_all_arrive_once_in_order(ws_
     ids = [e["id"] for e in events]
     assert len(set(ids)) == len(ids)
     await socket.nothing_for(op, 0.3)
+    await socket.close()
+
+
+async def test_a_deactivated_persons_stream_ends_with_forbidden(ws_url, app, engine, world):
+    p = world.portal
+    socket = await GraphQLSocket.open(ws_url, p.tokens["partner"])
+    op = await socket.subscribe(NOTIFICATION_ADDED)
+    await socket.nothing_for(op, 0.2)
+    async with engine.begin() as conn:
+        await conn.execute(update(User).where(User.id == p.partner_user.id).values(active=False))
+    # what the periodic re-check (or an access wake-up) does
+    app.state.services.live.on_wakeup(f"access:{p.insurer.id}", {})
+    message = await socket.next(op)
+    payload = message["payload"]
+    errors = payload["errors"] if message["type"] == "next" else payload
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     await socket.close()

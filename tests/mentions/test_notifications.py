@@ -87,6 +87,13 @@ async def test_mark_read_needs_ids_or_all(client, world):
     assert wrong["data"]["notificationsMarkRead"]["errors"][0]["field"] == ["input", "ids"]
 
 
+async def test_page_arguments_are_checked(client, world):
+    token = world.portal.tokens["staff"]
+    for variables in ({"first": 0}, {"first": 101}, {"after": "not-a-cursor"}):
+        result = await gql(client, NOTIFICATIONS, variables, token=token)
+        assert error_codes(result) == ["BAD_USER_INPUT"], variables
+
+
 async def test_customers_and_api_keys_have_no_notifications(client, world):
     for label in ("customer", "integration"):
         result = await gql(client, NOTIFICATIONS, {}, token=world.portal.tokens[label])
