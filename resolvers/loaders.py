@@ -26,6 +26,7 @@ from server.db.casework import (
     CaseTypeField,
     CaseTypeTaskTemplate,
     CaseWorkflowStatus,
+    CommentRevision,
 )
 from server.db.models import (
     Budget,
@@ -306,6 +307,25 @@ class Loaders:
     @property
     def comments_count(self) -> DataLoader[int, int]:
         return self._counts("comments#", Comment, lambda: None)
+
+    # --- mentions: comment history ---
+
+    @property
+    def revisions_by_comment(self) -> DataLoader[int, list[Any]]:
+        """Earlier bodies of each comment, oldest first (the caller has the comment)."""
+
+        async def batch(comment_ids: Sequence[int]) -> list[list[Any]]:
+            stmt = (
+                select(*CommentRevision.__table__.c)
+                .where(CommentRevision.comment_id.in_(comment_ids))
+                .order_by(CommentRevision.id)
+            )
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in await self._rows(stmt):
+                grouped[row.comment_id].append(row)
+            return [grouped.get(i, []) for i in comment_ids]
+
+        return self._loader("revisions_by_comment", lambda: batch)
 
     # -- offices -----------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from schema.types.customer_page import CustomerPage
 from schema.types.customer_page_settings import CustomerPageSettings
 from schema.types.customers import Customer, GrantCase, customers
 from schema.types.event_log import EventLogEntry, event_log  # texts
+from schema.types.notification import UserNotificationConnection, viewer_notifications
 from schema.types.office import (
     OfficeCategory,
     RecommendedOffice,
@@ -288,6 +289,17 @@ class Viewer:
     def scopes(self) -> list[str]:
         return sorted(self.principal.scopes)
 
+    # --- mentions ---
+    @strawberry.field(
+        description="Whether a mention also emails you (`viewerPreferencesUpdate`); null "
+        "for customers and API keys, who have no notifications."
+    )
+    async def email_on_mention(self, info: strawberry.Info) -> bool | None:
+        if self.principal.user_id is None:
+            return None
+        row = await info.context.loaders.user_by_id.load(self.principal.user_id)
+        return bool(row.email_on_mention) if row is not None else None
+
 
 async def _node(info: strawberry.Info, global_id: str, field: str) -> Node | None:
     principal = info.context.require_principal()
@@ -452,6 +464,14 @@ class Query:
         resolver=priorities,
         description="The portal's priorities with their SLA targets, by position (staff, "
         "partner users and API keys; customers get FORBIDDEN).",
+    )
+
+    # --- mentions ---
+    viewer_notifications: UserNotificationConnection = strawberry.field(
+        resolver=viewer_notifications,
+        description="Your in-app notifications (mentions), newest first, with `totalCount` "
+        "and `unreadCount`: staff and partner users; customers and API keys get FORBIDDEN. "
+        "Live: `viewerNotificationAdded`.",
     )
 
     @strawberry.field(description="One case by id; NOT_FOUND when absent or not visible to you.")

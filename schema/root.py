@@ -7,6 +7,7 @@ import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.services import mentions
 from schema.gate import SocketGate
 from schema.limits import LimitedParserCache, QueryLimits
 from schema.mutations import (
@@ -16,6 +17,7 @@ from schema.mutations import (
     case,
     case_report,
     case_type,
+    comment,
     communication,
     company,
     customer_access,
@@ -23,6 +25,7 @@ from schema.mutations import (
     customers,
     document,
     external_case_handler,
+    notification,
     notification_text,
     office,
     recurring_case_schedule,
@@ -251,7 +254,9 @@ class Mutation:
     )
     # --- end customers ---
     comment_add: CommentPayload = _m(
-        communication.comment_add, "Add an internal comment. Feed: COMMENT_ADDED."
+        communication.comment_add,
+        "Add an internal comment, or a reply (`parentId`). Feed: COMMENT_ADDED. "
+        + mentions.SYNTAX_HELP,
     )
     # --- casetypes ---
     case_type_create: case_type.CaseTypePayload = _m(
@@ -359,6 +364,28 @@ class Mutation:
         "Give an open case a priority (staff, insurer API keys with cases:write); its SLA "
         "targets apply from creation, and breaches recorded for targets still running are "
         "cleared so the new targets decide. Feed: PRIORITY_CHANGED.",
+    )
+
+    # --- mentions: comments, in-app notifications, preferences ---
+    comment_edit: CommentPayload = _m(
+        comment.comment_edit,
+        "Change the body of your own comment (others get FORBIDDEN; a deleted one CONFLICT). "
+        "The old body is kept in `Comment.revisions`; only people newly mentioned are "
+        "notified.",
+    )
+    comment_delete: CommentPayload = _m(
+        comment.comment_delete,
+        "Delete your own comment (others get FORBIDDEN): it stays as a tombstone "
+        "(`isDeleted`, empty `body`) so replies keep their parent; its last body is kept in "
+        "`Comment.revisions`.",
+    )
+    notifications_mark_read: notification.NotificationsMarkReadPayload = _m(
+        notification.notifications_mark_read,
+        "Mark your in-app notifications read: the given `ids`, or `all: true`.",
+    )
+    viewer_preferences_update: notification.ViewerPreferencesPayload = _m(
+        notification.viewer_preferences_update,
+        "Change your own preferences (staff and partner users; others get FORBIDDEN).",
     )
 
 

@@ -20,6 +20,7 @@ from schema.node import decode_typed_id, encode_global_id
 from schema.shared_render import tagged
 from schema.types.case import Case
 from schema.types.loading import load_one
+from schema.types.notification import UserNotification
 from schema.types.work import FeedEntry, Message
 
 DELIVERY = " In commit order, each event once; resume with `after`; see `Subscription`."
@@ -121,6 +122,19 @@ class Subscription:
         only = frozenset(t.value for t in feed_types) if feed_types is not None else None
         async for delivery in streams.viewer_events(info.context, after, kinds, only):
             yield tagged(_case_event(delivery), delivery)
+
+    # --- mentions ---
+    @strawberry.subscription(
+        description="Your new in-app notifications (mentions), as they commit: staff and "
+        "partner users only (customers and API keys get FORBIDDEN); each person receives "
+        "only their own. Resume with `after` (a notification's `cursor`). Your stream ends "
+        "with FORBIDDEN when your account is deactivated."
+    )
+    async def viewer_notification_added(
+        self, info: strawberry.Info, after: AfterArg = None
+    ) -> AsyncGenerator[UserNotification, None]:
+        async for delivery in streams.viewer_notifications(info.context, after):
+            yield tagged(UserNotification.from_row(delivery.row), delivery)
 
 
 def _case_event(delivery: Any) -> CaseEvent:

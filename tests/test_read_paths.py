@@ -61,6 +61,10 @@ RESOLVER_ONLY = {
     ("Case", "customerStatusLabel"),
     ("Case", "priority"),
     ("Case", "sla"),
+    # mentions
+    ("Comment", "parent"),
+    ("Comment", "mentions"),
+    ("Comment", "revisions"),
 }
 
 

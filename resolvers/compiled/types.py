@@ -211,6 +211,10 @@ class TypeCompiler(Builder):
             "body": lambda s: "comments.body",
             "createdAt": lambda s: sql.datetime("comments.created_at"),
             "author": lambda s: self.user(s, "comments.author_user_id"),
+            # mentions: edit/delete state (parent, mentions and revisions are resolver-only)
+            "editedAt": lambda s: sql.datetime("comments.edited_at"),
+            "deletedAt": lambda s: sql.datetime("comments.deleted_at"),
+            "isDeleted": lambda s: "(comments.deleted_at IS NOT NULL)",
         }
         return self.obj("Comment", sel, fields)
 

@@ -16,7 +16,7 @@ from permissions import rules, scopes
 from permissions.customer_page import ChatDirection
 from permissions.principal import Principal, Role
 from permissions.rights import Right
-from resolvers.services import customer_notices, feed, sla
+from resolvers.services import comments, customer_notices, feed, sla
 from resolvers.services.common import case_for_update, ensure_not_closed, require, text
 from resolvers.services.customer_activity import (
     CustomerActivity,
@@ -146,29 +146,23 @@ async def _attachments(
 
 
 async def add_comment(
-    *, session: AsyncSession, outbox: Outbox, actor: Principal, case_id: int, body: str
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Principal,
+    case_id: int,
+    body: str,
+    parent_id: int | None = None,
 ) -> Comment:
-    case = await case_for_update(session, actor, case_id)
-    require(rules.can_comment(actor), "Customers cannot write internal comments.")
-    if actor.user_id is None:
-        require(False, "Internal comments are written by people, not API keys.")
-    comment = Comment(
-        insurer_id=case.insurer_id,
-        case_id=case.id,
-        author_user_id=actor.user_id,
-        body=text(body, "body", max_length=MAX_BODY),
-    )
-    session.add(comment)
-    await session.flush()
-    await feed.record(
-        session,
-        outbox,
+    """An internal comment or reply, with its mentions (resolvers.services.comments)."""
+    return await comments.add_comment(
+        session=session,
+        outbox=outbox,
         actor=actor,
-        case=case,
-        type=FeedEventType.COMMENT_ADDED,
-        payload={"commentId": comment.id},
+        case_id=case_id,
+        body=body,
+        parent_id=parent_id,
     )
-    return comment
 
 
 async def mark_messages_read(*, session: AsyncSession, actor: Principal, case_id: int) -> int:

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.pubsub.broker import Broker, access_channel, case_channel
+from server.pubsub.broker import Broker, access_channel, case_channel, user_channel
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,10 @@ class Outbox:
     def access_changed(self, insurer_id: int) -> None:
         """Someone's access in this portal was revoked: live subscriptions re-check now."""
         self.events.append((access_channel(insurer_id), {"insurerId": insurer_id}))
+
+    def user_notification(self, user_id: int, notification_id: int) -> None:
+        """A new in-app notification for one user (`user:{id}:notifications`)."""
+        self.events.append((user_channel(user_id), {"id": notification_id, "userId": user_id}))
 
     async def publish(self, broker: Broker) -> None:
         """Publish everything; a failure is logged, not raised: the commit stands and

@@ -219,6 +219,21 @@ KINDS: dict[str, TextKind] = {
             CASE,
         ),
         TextKind(
+            "comment_mention",
+            "Someone mentioned a user in an internal comment (sent when the user's "
+            "`emailOnMention` preference is on).",
+            "The mentioned user",
+            _email(
+                "You were mentioned on case {case_number}",
+                "{author_name} mentioned you in a comment on case {case_number}.\n\n{comment}",
+            ),
+            {
+                **CASE,
+                "author_name": "Who wrote the comment.",
+                "comment": "The comment, mentions shown as names (up to 500 characters).",
+            },
+        ),
+        TextKind(
             "budget_submitted",
             "A budget waits for approval.",
             "The case handler and the external case handler who approves budgets",

@@ -2,7 +2,8 @@
 
 Built once per process in the app's lifespan. Wake-ups name a channel:
 `case:{id}:feed` and `case:{id}:messages` (a row committed), `access:{insurerId}` (a grant
-or key was revoked: re-check that portal's subscribers at once). Every subscriber is
+or key was revoked: re-check that portal's subscribers at once), `user:{id}:notifications`
+(a new in-app notification for that user). Every subscriber is
 also re-checked every `recheck_interval` seconds, for changes nobody announced (a user
 deactivated in the database, a partner office taken off a case).
 """
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.subscriptions.case_tails import CaseTails
+from resolvers.subscriptions.notification_tail import NotificationTails
 from resolvers.subscriptions.viewer_tail import Position, ViewerTail
 from server.errors import bad_input
 
@@ -31,6 +33,7 @@ class LiveEvents:
             "messages": CaseTails(engine, "messages"),
         }
         self.viewer = ViewerTail(engine)
+        self.notifications = NotificationTails(engine)  # mentions: `user:{id}:notifications`
         self.recheck_interval = recheck_interval
         self._recheck_task: asyncio.Task[None] | None = None
 
@@ -41,6 +44,12 @@ class LiveEvents:
             for tails in self.case_tails.values():
                 tails.on_access_changed(insurer)
             self.viewer.on_access_changed(insurer)
+            self.notifications.on_access_changed(insurer)
+            return
+        if prefix == "user":
+            user, _, kind = rest.partition(":")
+            if kind == "notifications" and user.isdigit():
+                self.notifications.on_row(int(user))
             return
         case, _, kind = rest.partition(":")
         tails = self.case_tails.get(kind)
@@ -52,16 +61,18 @@ class LiveEvents:
         for tails in self.case_tails.values():
             tails.on_gap()
         self.viewer.on_gap()
+        self.notifications.on_gap()
 
     @property
     def subscriber_count(self) -> int:
         tails = sum(t.subscriber_count for t in self.case_tails.values())
-        return tails + self.viewer.subscriber_count
+        return tails + self.viewer.subscriber_count + self.notifications.subscriber_count
 
     async def start(self) -> None:
         for tails in self.case_tails.values():
             tails.start()
         self.viewer.start()
+        self.notifications.start()
         self._recheck_task = asyncio.create_task(self._recheck_forever(), name="live-recheck")
 
     async def stop(self) -> None:
@@ -72,6 +83,7 @@ class LiveEvents:
         for tails in self.case_tails.values():
             await tails.stop()
         await self.viewer.stop()
+        await self.notifications.stop()
 
     async def _recheck_forever(self) -> None:
         while True:
@@ -79,6 +91,7 @@ class LiveEvents:
             for tails in self.case_tails.values():
                 tails.on_access_changed(None)
             self.viewer.on_access_changed(None)
+            self.notifications.on_access_changed(None)
 
 
 def encode_event_cursor(position: Position) -> str:

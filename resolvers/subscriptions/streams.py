@@ -55,3 +55,16 @@ async def viewer_events(
     async for delivery in follow(ctx.live.viewer, subscriber, position):
         ctx.enter(delivery.view.principal, delivery.view.loaders)
         yield delivery
+
+
+async def viewer_notifications(context: Any, after: str | None) -> AsyncIterator[Delivery]:
+    """The viewer's own new in-app notifications (people only), after the cursor if given."""
+    ctx = _socket(context)
+    principal = ctx.require_principal()
+    if principal.user_id is None:
+        raise forbidden("Notifications are for signed-in staff and partner users.")
+    position = decode_id_cursor(after, "after") if after else None
+    subscriber = Subscriber(principal, kinds=frozenset({"notifications"}))
+    async for delivery in follow(ctx.live.notifications, subscriber, position):
+        ctx.enter(delivery.view.principal, delivery.view.loaders)
+        yield delivery

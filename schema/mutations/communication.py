@@ -44,15 +44,21 @@ class MessageSendInput:
     )
 
 
-@strawberry.input(description="An internal comment on a case.")
+@strawberry.input(description="An internal comment on a case, or a reply to one.")
 class CommentAddInput:
     case_id: strawberry.ID = strawberry.field(description="The case.")
     body: str | None = strawberry.field(
         default=None,
-        description="The text, 1–10,000 characters. Give this or `standardReplyId`.",
+        description="The text, 1–10,000 characters; mention people as "
+        "`@[Name](user:<User id>)`. Give this or `standardReplyId`.",
     )
     standard_reply_id: strawberry.ID | None = strawberry.field(
         default=None, description=STANDARD_REPLY_HELP
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Reply to this comment (same case, not deleted; else BAD_USER_INPUT). "
+        "Replies are internal like every comment.",
     )
 
 
@@ -90,6 +96,9 @@ async def comment_add(info: strawberry.Info, input: CommentAddInput) -> CommentP
             actor=actor,
             case_id=case_id,
             body=await _body(session, actor, case_id, input),
+            parent_id=(
+                decode_typed_id(input.parent_id, "Comment", "parentId") if input.parent_id else None
+            ),
         )
 
     outcome = await run_mutation(info, work)

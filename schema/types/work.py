@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from permissions.comment_rules import COMMENT_HISTORY
 from permissions.customer_page import customer_details
 from permissions.field_rules import NOT_FOR_CUSTOMERS, OWN_TASK_DETAIL, TASK_BUDGET
 from permissions.fields import guarded
 from permissions.principal import Role
 from resolvers.pagination import encode_cursor
+from resolvers.services.mentions import parse_mention_ids
 from schema.enums import DocumentType, FeedEventType, MessageDirection, TaskKind, TaskStatus
 from schema.node import Node, encode_global_id
+from schema.types.comment_revision import CommentRevision
 from schema.types.loading import load_one
 from schema.types.people import Office, User
 
@@ -230,7 +233,12 @@ class Message(Node):
         return [Document.from_row(row) for row in rows if row is not None]
 
 
-@strawberry.type(description="An internal comment on a case: staff and partners only.")
+@strawberry.type(
+    description="An internal comment on a case: staff and partners only, never customers "
+    "(replies too). Mentions use `@[Name](user:<User id>)` (see `commentAdd`). A deleted "
+    "comment stays in lists as a tombstone so replies keep their parent: `isDeleted` true, "
+    '`body` "" and no `mentions`; what it said is in `revisions` (staff and the author).'
+)
 class Comment(Node):
     row: strawberry.Private[Any]
     body: str = strawberry.field(description="The text.")
@@ -248,3 +256,37 @@ class Comment(Node):
     @strawberry.field(description="Who wrote it.")
     async def author(self, info: strawberry.Info) -> User | None:
         return await load_one(info, "user_by_id", self.row.author_user_id, User)
+
+    # --- mentions ---
+    @strawberry.field(description="When the author last edited it; null if never.")
+    def edited_at(self) -> dt.datetime | None:
+        return self.row.edited_at
+
+    @strawberry.field(description="When the author deleted it; null while it stands.")
+    def deleted_at(self) -> dt.datetime | None:
+        return self.row.deleted_at
+
+    @strawberry.field(description='Deleted by its author: `body` is "" and `mentions` empty.')
+    def is_deleted(self) -> bool:
+        return self.row.deleted_at is not None
+
+    @strawberry.field(description="The comment this one replies to; null for a top-level one.")
+    async def parent(self, info: strawberry.Info) -> Comment | None:
+        return await load_one(info, "comment_by_id", self.row.parent_id, Comment)
+
+    @strawberry.field(
+        description="The people mentioned in the body, in order of first mention, each once "
+        "(people you cannot see are left out); empty once deleted."
+    )
+    async def mentions(self, info: strawberry.Info) -> list[User]:
+        if self.row.deleted_at is not None:
+            return []
+        ids = parse_mention_ids(self.row.body)
+        rows = await info.context.loaders.user_by_id.load_many(ids)
+        return [User.from_row(row) for row in rows if row is not None]
+
+    @guarded(COMMENT_HISTORY, "Earlier bodies, oldest first: one per edit, and the last one "
+             "before deletion.")  # fmt: skip
+    async def revisions(self, info: strawberry.Info) -> list[CommentRevision]:
+        rows = await info.context.loaders.revisions_by_comment.load(self.row.id)
+        return [CommentRevision.from_row(row) for row in rows]

@@ -103,3 +103,8 @@ def case_channel(case_id: int, kind: str) -> str:
 def access_channel(insurer_id: int) -> str:
     """`access:{insurerId}`: someone's access in this portal was revoked or changed."""
     return f"access:{insurer_id}"
+
+
+def user_channel(user_id: int) -> str:
+    """`user:{id}:notifications`: a new in-app notification for this user only."""
+    return f"user:{user_id}:notifications"

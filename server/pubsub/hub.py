@@ -24,8 +24,9 @@ from server.pubsub.broker import Broker, InProcessBroker
 
 log = logging.getLogger(__name__)
 
-# Every channel the hub relays: `case:{id}:feed|messages` and `access:{insurerId}`.
-PATTERNS = ("case:*", "access:*")
+# Every channel the hub relays: `case:{id}:feed|messages`, `access:{insurerId}` and
+# `user:{id}:notifications`.
+PATTERNS = ("case:*", "access:*", "user:*")
 
 
 class HubListener(Protocol):

@@ -57,6 +57,7 @@ from server.db.models import (
 )
 from server.seed.demo_casetypes import seed_casetypes
 from server.seed.demo_customers import seed_customers
+from server.seed.demo_mentions import seed_mentions
 from server.seed.demo_recurring import seed_recurring
 from server.seed.demo_sla import seed_sla
 from server.seed.demo_texts import seed_texts
@@ -612,6 +613,7 @@ async def seed_demo_if_empty(url: str, settings: Settings) -> bool:
                 await play.play()
                 ages[play.case.id] = play.age
             await seed_customers(seeder, principal_of)  # customers (issue 7)
+            await seed_mentions(seeder)  # issue 7, mentions
             params = {"ids": list(ages), "days": list(ages.values())}
             params["ins"] = list(seeder.insurers.values())
             for statement in SPREAD:
