@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,10 @@ class Subscriber:
     lagging: bool = False
     ended: Exception | None = None
     overflows: int = 0
+    # For a subscription "from now" (no `after`): positions its source says had already
+    # committed when it registered. The viewer tail's start position cannot say that alone
+    # (rows of transactions above the horizon may be committed already).
+    committed_before: Callable[[Any], bool] | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wants(self, kind: str, row: Any) -> bool:
@@ -106,6 +110,7 @@ async def follow(
 ) -> AsyncIterator[Delivery]:
     """Backlog after `after` (if given), then live deliveries; in order, each once."""
     start = await source.register(subscriber)
+    seen = subscriber.committed_before if after is None else None
     try:
         position = start if after is None else after
         reread = after is not None
@@ -116,7 +121,8 @@ async def follow(
                 subscriber.resume()  # before the read: what commits after it is pushed
                 page = await source.backlog(subscriber, position)
                 for delivery in page.deliveries:
-                    yield delivery
+                    if seen is None or not seen(delivery.position):
+                        yield delivery
                 if page.ended is not None:
                     raise page.ended
                 position = max(position, page.last)
@@ -126,6 +132,7 @@ async def follow(
             if delivery is None or delivery.position <= position:
                 continue
             position = delivery.position
-            yield delivery
+            if seen is None or not seen(position):
+                yield delivery
     finally:
         source.unregister(subscriber)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Text, cast, exists, func, select, tuple_
@@ -31,6 +32,25 @@ PAGE = 200
 SETTLE_DELAYS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # polling while rows settle
 
 _HORIZON = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+_SNAPSHOT = cast(func.pg_current_snapshot(), Text)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A PostgreSQL snapshot (`xmin:xmax:xip,...`): which transactions had committed."""
+
+    xmin: int
+    xmax: int
+    running: frozenset[int]
+
+    @classmethod
+    def parse(cls, text: str) -> Snapshot:
+        xmin, xmax, xip = text.split(":")
+        return cls(int(xmin), int(xmax), frozenset(int(x) for x in xip.split(",") if x))
+
+    def sees(self, txid: int) -> bool:
+        """Whether the transaction had committed (or aborted) when the snapshot was taken."""
+        return txid < self.xmin or (txid < self.xmax and txid not in self.running)
 
 
 def _after(model: Any, rank: int, position: Position) -> ColumnElement[bool]:
@@ -140,10 +160,14 @@ class ViewerTail(Worker):
         self._by_insurer.setdefault(subscriber.principal.insurer_id, set()).add(subscriber)
         self.wake()
         assert self.position is not None
-        # "From now" (see CaseTails.register): start at the current horizon at the earliest.
+        # "From now" (see CaseTails.register): start at the current horizon at the earliest,
+        # and skip rows this snapshot already sees: a transaction still open elsewhere (any
+        # database of the server) holds the horizon back below rows committed before now.
         async with self.engine.connect() as conn:
-            horizon = int((await conn.execute(select(_HORIZON))).scalar_one())
-        return max(self.position, (horizon, -1, 0))
+            snapshot = str((await conn.execute(select(_SNAPSHOT))).scalar_one())
+        visible = Snapshot.parse(snapshot)
+        subscriber.committed_before = lambda position: visible.sees(position[0])
+        return max(self.position, (visible.xmin, -1, 0))
 
     def unregister(self, subscriber: Subscriber) -> None:
         group = self._by_insurer.get(subscriber.principal.insurer_id)

@@ -88,6 +88,36 @@ async def test_viewer_events_wait_for_older_transactions_on_other_cases(ws_url, 
     await socket.close()
 
 
+async def test_a_viewer_subscription_from_now_skips_rows_committed_before_it(
+    ws_url, app, world, engine
+):
+    """A transaction open elsewhere (in any database of the server) holds the horizon
+    back below rows already committed: a subscription "from now" must still not receive
+    them (its client may have just read them), only what commits after it registers."""
+    portal = world.portal
+    broker = app.state.services.broker
+    values = {"insurer": portal.insurer.id, "author": portal.handler.id}
+    async with engine.connect() as old, engine.connect() as writer:
+        await old.execute(text("SELECT pg_current_xact_id()"))  # an open, older transaction
+        await writer.execute(
+            text(INSERT_MESSAGE), {**values, "case": portal.case.id, "body": "before"}
+        )
+        await writer.commit()
+        socket = await GraphQLSocket.open(ws_url, portal.tokens["staff"])
+        op = await socket.subscribe(VIEWER_MESSAGES)
+        await socket.nothing_for(op, 0.2)
+        await writer.execute(
+            text(INSERT_MESSAGE), {**values, "case": portal.lonely_case.id, "body": "after"}
+        )
+        await writer.commit()
+        await old.rollback()
+    await broker.publish(f"case:{portal.lonely_case.id}:messages", {"caseId": 0})
+    events = [p["data"]["viewerCaseEvents"] for p in await socket.collect(op, 1)]
+    assert [e["message"]["body"] for e in events] == ["after"]
+    await socket.nothing_for(op, 0.3)
+    await socket.close()
+
+
 async def test_a_slow_consumer_is_bounded_and_loses_nothing(app, client, world, engine, settings):
     portal = world.portal
     principal = await principal_from_bearer(engine, portal.tokens["staff"], settings.signing_key())
