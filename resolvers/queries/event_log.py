@@ -35,9 +35,33 @@ class EventLogPage:
     has_previous: bool
 
 
+def _storable(value: str) -> bool:
+    """PostgreSQL text cannot hold NUL, nor a lone surrogate (JSON input may escape one,
+    e.g. "\\ud800"; it has no UTF-8 form)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 def _conditions(principal: Principal, log_filter: EventLogFilter) -> list[ColumnElement[bool]]:
     if not rules.can_read_event_log(principal):
         raise forbidden(ADMINS_ONLY)
+    for value, field in ((log_filter.action, "action"), (log_filter.subject_type, "subjectType")):
+        if value is not None and not _storable(value):
+            raise bad_input(
+                f"'{field}' must not contain NUL or unpaired surrogate characters.",
+                f"filter.{field}",
+            )
+    for instant, field in ((log_filter.since, "since"), (log_filter.until, "until")):
+        if instant is not None and instant.tzinfo is None:
+            # A naive time would be read in the database session's zone, and compared
+            # with an aware one in Python it raises.
+            raise bad_input(
+                f"'{field}' needs a time zone offset (e.g. 2026-05-01T09:00:00Z).",
+                f"filter.{field}",
+            )
     if log_filter.since and log_filter.until and log_filter.since > log_filter.until:
         raise bad_input("'since' must not be after 'until'.", "filter.since")
     conditions = [EventLogEntry.insurer_id == principal.insurer_id]

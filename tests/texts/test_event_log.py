@@ -331,3 +331,46 @@ async def test_linking_an_office_to_categories_is_logged(client, world):
     [entry] = (await _entries(client, admin, filter={"action": "office.update"}))["nodes"]
     assert entry["before"] == {"categoryIds": []}
     assert len(entry["after"]["categoryIds"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("log_filter", "field"),
+    [
+        ({"since": "2026-01-01T00:00:00", "until": "2026-01-02T00:00:00Z"}, "since"),
+        ({"since": "2026-01-01T00:00:00"}, "since"),
+        ({"until": "2026-01-01T00:00:00"}, "until"),
+        ({"action": "a\u0000b"}, "action"),
+        ({"subjectType": "\u0000"}, "subjectType"),
+    ],
+)
+async def test_odd_filters_are_bad_input_naming_the_field(client, world, log_filter, field):
+    # given an admin of a portal with an entry in its log
+    portal = world.portal
+    admin = portal.tokens["admin"]
+    await _category(client, admin, "C")
+    # when they filter by a time without a zone (compared with an aware one it used to
+    # raise, a 500) or by text with a NUL character (PostgreSQL cannot hold it)
+    result = await gql(client, EVENT_LOG, {"filter": log_filter}, token=admin)
+    # then it is BAD_USER_INPUT naming the filter's field
+    assert error_codes(result) == ["BAD_USER_INPUT"], result
+    assert result["errors"][0]["extensions"]["field"] == f"filter.{field}"
+
+
+async def test_a_lone_surrogate_in_a_text_filter_is_bad_input(client, world):
+    # given an admin
+    portal = world.portal
+    # when they filter by an action holding a lone surrogate (JSON may escape one:
+    # "\\ud800"; it has no UTF-8 form, so PostgreSQL cannot take it)
+    body = json.dumps({"query": EVENT_LOG, "variables": {"filter": {"action": "\ud800"}}})
+    response = await client.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {portal.tokens['admin']}",
+            "Content-Type": "application/json",
+        },
+    )
+    # then it is BAD_USER_INPUT naming the filter's field, not a 500
+    result = response.json()
+    assert error_codes(result) == ["BAD_USER_INPUT"], result
+    assert result["errors"][0]["extensions"]["field"] == "filter.action"
