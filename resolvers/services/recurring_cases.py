@@ -311,6 +311,26 @@ async def update_schedule(
     require(rules.can_manage_recurring_cases(actor), MANAGE)
     schedule = await _schedule_for_update(session, actor, schedule_id)
     before = snapshot(schedule)
+    if data.case_data is not None or data.case_type_id is not None:
+        # Checked before anything is assigned: the dry run's savepoint flushes the
+        # schedule, and an unchecked value (a NUL in the case data's JSON, an unknown
+        # case type) would fail there in the database rather than here as input.
+        case_json = (
+            case_data_to_json(data.case_data, data.contacts or [])
+            if data.case_data is not None
+            else schedule.case_data
+        )
+        stored, contacts = case_data_from_json(case_json)
+        await _dry_run(
+            session,
+            insurer_id=actor.insurer_id,
+            case_type_id=(
+                data.case_type_id if data.case_type_id is not None else schedule.case_type_id
+            ),
+            data=stored,
+            contacts=contacts,
+        )
+        schedule.case_data = case_json
     if data.name is not None:
         schedule.name = text(data.name, "name", max_length=200)  # type: ignore[assignment]
     if data.case_type_id is not None:
@@ -326,17 +346,6 @@ async def update_schedule(
     if data.active is not None:
         schedule.active = data.active
     _check_timing(schedule)
-    if data.case_data is not None:
-        schedule.case_data = case_data_to_json(data.case_data, data.contacts or [])
-    if data.case_data is not None or data.case_type_id is not None:
-        stored, contacts = case_data_from_json(schedule.case_data)
-        await _dry_run(
-            session,
-            insurer_id=actor.insurer_id,
-            case_type_id=schedule.case_type_id,
-            data=stored,
-            contacts=contacts,
-        )
     after = snapshot(schedule)
     if after == before:
         return schedule

@@ -279,3 +279,59 @@ async def test_listing_takes_the_same_statements_for_1_or_6_schedules(
         assert all(len(s["runs"]) == 2 and s["runs"][0]["case"] for s in schedules), schedules
         counts[n] = counter.count
     assert counts[1] == counts[6], counts
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"street": "Main\u0000 3"},
+        {"description": "x\u0000"},
+        {"contacts": [{"role": "POLICYHOLDER", "name": "A\u0000B"}]},
+    ],
+)
+async def test_an_update_with_a_nul_in_case_data_is_bad_input_and_changes_nothing(
+    client, world, engine, override
+):
+    # given a schedule
+    portal = world.portal
+    admin = portal.tokens["admin"]
+    created = await gql(client, CREATE, {"input": create_input(portal)}, token=admin)
+    schedule = created["data"]["recurringCaseScheduleCreate"]["schedule"]
+    # when its case data is replaced by data with a NUL character (PostgreSQL JSON cannot
+    # hold one: the dry run's savepoint used to flush it first, a 500)
+    result = await gql(
+        client, UPDATE,
+        {"input": {"scheduleId": schedule["id"], "caseData": case_input(portal, **override)}},
+        token=admin,
+    )  # fmt: skip
+    # then it is refused as input naming the field, and the schedule is as it was
+    [error] = result["data"]["recurringCaseScheduleUpdate"]["errors"]
+    assert error["code"] == "BAD_USER_INPUT"
+    assert error["field"][:2] == ["input", "caseData"]
+    listed = await gql(client, SCHEDULES, token=admin)
+    assert listed["data"]["recurringCaseSchedules"] == [schedule]
+    assert [e.action for e in await log_entries(engine, portal.insurer.id)] == [
+        "recurringCaseSchedule.create"
+    ]
+
+
+async def test_an_update_to_an_unknown_case_type_is_bad_input(client, world):
+    # given a schedule
+    portal = world.portal
+    admin = portal.tokens["admin"]
+    created = await gql(client, CREATE, {"input": create_input(portal)}, token=admin)
+    schedule = created["data"]["recurringCaseScheduleCreate"]["schedule"]
+    # when it is moved to a case type that does not exist
+    result = await gql(
+        client, UPDATE,
+        {"input": {"scheduleId": schedule["id"], "caseTypeId": gid("CaseType", 10**9)}},
+        token=admin,
+    )  # fmt: skip
+    # then that is input naming the case type (checked before anything is written)
+    assert result["data"]["recurringCaseScheduleUpdate"]["errors"] == [
+        {
+            "code": "BAD_USER_INPUT",
+            "field": ["input", "caseTypeId"],
+            "message": "No case type with that id in your portal.",
+        }
+    ]
