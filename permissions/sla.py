@@ -1,8 +1,9 @@
 """The SLA clock of a case, as one pure function of (case columns, priority, now).
 
 Two targets run from the case's creation: the first response (the first chat message to
-the customer, `cases.first_response_at`, or closing the case if that comes first) and
-the resolution (closing the case, `cases.closed_at`). A target's due time is
+the customer, `cases.first_response_at`; closing the case before anyone wrote stores the
+closing time there, so a reopen does not undo it) and the resolution (closing the case,
+`cases.closed_at`). A target's due time is
 
     created_at + target + paused time (the finished pauses, plus the running one)
 
@@ -16,7 +17,8 @@ microseconds, so the SQL filter in resolvers/queries/sla.py agrees to the edge.
 A case has no SLA without a priority, or when its priority sets neither target. The
 lifecycle status (on hold, closed) does not pause the clock: only the insurer's
 configurable statuses say a case waits on someone else; a closed case's resolution clock
-stops at `closed_at`, and reopening it (closed_at cleared) runs it on from creation.
+stops at `closed_at`, and reopening it (closed_at cleared) runs it on from there: the
+time the case was closed is added to the paused time (resolvers/services/sla.py).
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class SlaView:
 
 def first_response_done(case: Any) -> dt.datetime | None:
     """The first response target ends with the first message to the customer, or with
-    closing the case when nobody wrote before (closing answers the customer too)."""
+    closing the case when nobody wrote before (closing answers the customer too; it is
+    stored as `first_response_at` since, `closed_at` still counts for older rows)."""
     return case.first_response_at or case.closed_at  # type: ignore[no-any-return]
 
 

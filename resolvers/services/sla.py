@@ -10,6 +10,10 @@
 - `on_message_to_customer`: the message-send hook; the first message to the customer
   is the first response, and a late one records its breach at once (the watcher may not
   have seen it yet, and later pauses must not hide it).
+- `on_close_or_reopen`: the lifecycle hook (cases._transition), run before `closed_at`
+  changes. Closing a case nobody has answered yet is its first response (recorded as
+  such, so reopening cannot take it back); reopening adds the time the case was closed
+  to `sla_paused_seconds`, so the resolution clock runs on from where closing stopped it.
 - `record_due_breaches`: what the breach watcher (server/sla_watcher.py) runs: it marks
   each breached target once and writes one SLA_BREACHED feed entry for it, however many
   processes run it at the same time.
@@ -31,7 +35,7 @@ from resolvers.services import feed
 from resolvers.services.common import case_for_update, ensure_not_closed, require
 from resolvers.services.outbox import Outbox
 from server.db.casework import CasePriority, CaseWorkflowStatus
-from server.db.enums import FeedEventType
+from server.db.enums import CaseStatus, FeedEventType
 from server.db.models import Case, FeedEntry
 from server.errors import bad_input
 
@@ -159,6 +163,22 @@ async def on_message_to_customer(*, session: AsyncSession, outbox: Outbox, case:
         await _breach_entry(
             session, outbox, case.insurer_id, case.id, "firstResponse", target.due_at
         )
+
+
+async def on_close_or_reopen(
+    *, session: AsyncSession, outbox: Outbox, case: Case, to: CaseStatus
+) -> None:
+    """Called with the case row locked, before its `closed_at` is set or cleared."""
+    if to is CaseStatus.CLOSED:
+        # Closing answers the customer too. Stored as the first response (a late one
+        # records its breach now, as a message would), so it outlives a reopen.
+        await on_message_to_customer(session=session, outbox=outbox, case=case)
+    elif case.closed_at is not None and case.sla_paused_since is None:
+        # Reopened: the closed time does not count. (A pause that ran through the closed
+        # time already covers it.)
+        now = (await session.execute(select(func.now()))).scalar_one()
+        closed = max(int((now - case.closed_at).total_seconds()), 0)
+        case.sla_paused_seconds = (case.sla_paused_seconds or 0) + closed
 
 
 async def _breach_entry(
