@@ -3,7 +3,8 @@
 Every change is written to the event log in its transaction (before and after). At most
 one status and one priority is the default, which new cases start in: making one the
 default takes it from the others, under a per-portal lock so two admins doing it at once
-cannot leave two defaults. A default must stay active.
+cannot leave two defaults. A default must stay active. Names are unique per portal and
+checked under the same lock, so a duplicate is always BAD_USER_INPUT on `name`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ async def _lock_portal(session: AsyncSession, insurer_id: int, what: str) -> Non
 async def _name_taken(
     session: AsyncSession, model: Any, insurer_id: int, name: str, own_id: int | None
 ) -> None:
+    """BAD_USER_INPUT on `name` when another row of the portal has it. Under the portal's
+    lock (held to commit): two admins saving the same name at once are checked one after
+    the other, so the second is told so, instead of failing on the unique index (a 500)."""
+    with session.no_autoflush:
+        await _lock_portal(session, insurer_id, model.__tablename__)
     stmt = select(model.id).where(model.insurer_id == insurer_id, model.name == name)
     if own_id is not None:
         stmt = stmt.where(model.id != own_id)
@@ -116,6 +122,9 @@ async def _apply_default(session: AsyncSession, actor: Principal, row: Any, mode
 
 
 async def _row_for_update(session: AsyncSession, model: Any, row_id: int, actor: Principal) -> Any:
+    # The portal's lock first, as every write here takes it before any row's: a rename
+    # or a default change never waits for the lock while holding a row another waits on.
+    await _lock_portal(session, actor.insurer_id, model.__tablename__)
     stmt = select(model).where(model.id == row_id, model.insurer_id == actor.insurer_id)
     row = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
     if row is None:

@@ -4,8 +4,14 @@ by position, customers never."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from permissions.principal import Principal, Role
+from resolvers.services import sla_settings
+from server.db.engine import make_session_factory
+from server.errors import AppError, ErrorCode
 from tests.factories import gid
 from tests.graphql import error_codes, gql
 from tests.sla.helpers import add_priority, add_status, event_log
@@ -240,3 +246,44 @@ async def test_customers_do_not_read_the_configuration(client, world, engine):
         result = await gql(client, document, variables, token=portal.tokens["customer"])
         assert error_codes(result) == ["FORBIDDEN"]
         assert "Internal name" not in str(result)
+
+
+@pytest.mark.parametrize(
+    ("create", "data"),
+    [
+        ("create_status", lambda: sla_settings.StatusData(name="Dup", color="#112233")),
+        ("create_priority", lambda: sla_settings.PriorityData(name="Dup")),
+    ],
+)
+async def test_two_admins_creating_the_same_name_at_once_get_bad_input_not_a_500(
+    world, engine, create, data
+):
+    # given two admins' transactions at once
+    portal = world.portal
+    admin = Principal(
+        role=Role.STAFF, insurer_id=portal.insurer.id, user_id=portal.admin.id,
+        company_id=portal.insurer.id, authority_level=6,
+    )  # fmt: skip
+    factory = make_session_factory(engine)
+    service = getattr(sla_settings, create)
+
+    async def second() -> None:
+        async with factory() as session, session.begin():
+            await service(session=session, actor=admin, data=data())
+
+    # when the first has created "Dup" (not yet committed) and the second creates it too
+    async with factory() as session:
+        async with session.begin():
+            await service(session=session, actor=admin, data=data())
+            racing = asyncio.create_task(second())
+            await asyncio.sleep(0.3)
+            # then the second waits for the first
+            assert not racing.done()
+        # and once the first commits, the second is told the name is taken (BAD_USER_INPUT
+        # on `name`), not a unique-index violation (a 500)
+        with pytest.raises(AppError) as refused:
+            await racing
+    assert (refused.value.code, refused.value.extensions) == (
+        ErrorCode.BAD_USER_INPUT,
+        {"field": "name"},
+    )
