@@ -45,7 +45,7 @@ async def add_comment(
     _ensure_commenter(actor)
     body_text = text(body, "body", max_length=MAX_BODY) or ""
     mentioned = mentions.parse_mentions(body_text)
-    await mentions.ensure_mentionable(session, case, mentioned)
+    await mentions.ensure_mentionable(session, actor, case, mentioned)
     if parent_id is not None:
         parent = await session.get(Comment, parent_id)
         if parent is None or parent.case_id != case.id or parent.deleted_at is not None:
@@ -117,7 +117,7 @@ async def edit_comment(
     comment, case = await _own_comment(session, actor, comment_id)
     body_text = text(body, "body", max_length=MAX_BODY) or ""
     mentioned = mentions.parse_mentions(body_text)
-    await mentions.ensure_mentionable(session, case, mentioned)
+    await mentions.ensure_mentionable(session, actor, case, mentioned)
     if body_text == comment.body:
         return comment  # nothing changed: no revision, no notification
     _keep(session, comment, actor)

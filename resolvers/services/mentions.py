@@ -4,9 +4,11 @@ Syntax: `@[Display name](user:<global id of the User>)`, like a markdown link, s
 with spaces, brackets-free punctuation or non-Latin letters need no escaping; the display
 name is only what the writer's client showed and is never trusted (the id decides).
 Anything that does not match the pattern exactly (`@Name`, `@[Name]`, `[Name](user:x)`,
-a missing parenthesis, an empty id) is plain text. A match whose id is not a user of the
-case's portal who can see the case is refused (BAD_USER_INPUT naming `body`): mentioning
-someone must never tell them about a case they cannot open.
+a missing parenthesis, an empty id) is plain text. A match whose id is not an active user
+of the case's portal whom the author can see (permissions.scopes.visible_users) and who
+can see the case is refused (BAD_USER_INPUT naming `body`): mentioning someone must never
+tell them about a case they cannot open, nor reach people the author cannot see. Every
+such refusal has the same message, so it never tells whether an id is a user at all.
 
 Being mentioned writes, in the comment's transaction, a `user_notifications` row (the
 in-app notification, pushed live after commit on the user's channel) and, when the
@@ -39,8 +41,10 @@ SYNTAX_HELP = (
     "Mention a colleague with `@[Display name](user:<User id>)`, e.g. "
     "`@[Hans Handler](user:VXNlcjo0Mg)`: the id decides who is mentioned, the name is "
     "only shown. Anything not matching exactly is plain text. Only users of the case's "
-    "portal who can see the case may be mentioned (staff; partner users whose office has "
-    "a task on it or who are its external case handler); anyone else, an unknown id, or "
+    "portal whom you can see and who can see the case may be mentioned (staff; partner "
+    "users whose office has a task on it or who are its external case handler; partner "
+    "users see and mention only the insurer's staff and their own company); anyone else, "
+    "an unknown id, or "
     f"more than {MAX_MENTIONS} people is refused with BAD_USER_INPUT naming `body`. "
     "Each newly mentioned person (not the author) gets an in-app notification "
     "(`viewerNotifications`, `viewerNotificationAdded`) and, if their `emailOnMention` "
@@ -91,22 +95,32 @@ def parse_mention_ids(body: str) -> list[int]:
     return ids
 
 
-async def ensure_mentionable(session: AsyncSession, case: Case, user_ids: list[int]) -> None:
-    """Every id is an active user of the case's portal who can see the case; one statement.
+NOT_MENTIONABLE = (
+    "You can only mention active users of this portal whom you can see and who can see "
+    "this case; at least one of the mentioned ids is not one."
+)
 
-    Each user's own case scope (permissions.scopes.visible_cases) decides, exactly as it
-    decides what they can query."""
+
+async def ensure_mentionable(
+    session: AsyncSession, actor: Principal, case: Case, user_ids: list[int]
+) -> None:
+    """Every id is an active user of the case's portal whom `actor` can see and who can
+    see the case; two statements.
+
+    The author's people scope (permissions.scopes.visible_users) and each mentioned
+    user's own case scope (permissions.scopes.visible_cases) decide, exactly as they
+    decide what each can query. One message for every refusal: an unknown id, a user
+    the author cannot see and one who cannot see the case are told apart by nobody."""
     if not user_ids:
         return
-    stmt = user_select().where(User.id.in_(user_ids), User.insurer_id == case.insurer_id)
+    stmt = user_select().where(
+        User.id.in_(user_ids),
+        User.insurer_id == case.insurer_id,
+        scopes.visible_users(actor),
+    )
     rows = {row.id: row for row in await session.execute(stmt)}
-    unknown = [i for i in user_ids if i not in rows]
-    if unknown:
-        raise bad_input(
-            "You can only mention active users of this portal; one of the mentioned ids "
-            "is not one.",
-            "body",
-        )
+    if any(i not in rows for i in user_ids):
+        raise bad_input(NOT_MENTIONABLE, "body")
     checks = [
         exists()
         .where(Case.id == case.id, scopes.visible_cases(user_principal(rows[i], i)))
@@ -114,13 +128,8 @@ async def ensure_mentionable(session: AsyncSession, case: Case, user_ids: list[i
         for i in user_ids
     ]
     seen = (await session.execute(select(literal(1), *checks))).one()[1:]
-    blind = [i for i, ok in zip(user_ids, seen, strict=True) if not ok]
-    if blind:
-        raise bad_input(
-            f"You mentioned {len(blind)} person(s) who cannot see this case (partner users "
-            "whose office has no task on it and who are not its external case handler).",
-            "body",
-        )
+    if not all(seen):
+        raise bad_input(NOT_MENTIONABLE, "body")
 
 
 async def record_mentions(

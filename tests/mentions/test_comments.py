@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from resolvers.auth import user_principal
 from server.db.casework import EventLogEntry
-from server.db.models import Comment, User
+from server.db.models import Case, Comment, User
 from tests.factories import gid
 from tests.graphql import error_codes, gql
 from tests.mentions.helpers import (
@@ -27,6 +27,7 @@ CASE_COMMENTS = """query ($id: ID!) {
 COMMENT_STATE = """query ($id: ID!) {
   case(id: $id) { comments(first: 50) { nodes { id body isDeleted deletedAt editedAt } } }
 }"""
+NODE_USER = "query ($id: ID!) { node(id: $id) { id } }"
 NODE_COMMENT = "query ($id: ID!) { node(id: $id) { id ... on Comment { body } } }"
 REVISIONS = """query ($id: ID!) {
   node(id: $id) { ... on Comment { revisions { body } } }
@@ -272,3 +273,38 @@ async def test_the_compiled_read_path_serves_a_comments_edit_state(app, client, 
         query=with_mentions, operation_name=None, variables=variables, principal=principal
     )
     assert declined is None
+
+
+async def test_a_partner_cannot_mention_people_they_cannot_see_and_refusals_read_alike(
+    client, world, engine
+):
+    p = world.portal
+    # given a case the partner user works on (their office has a task on it) whose
+    # external case handler is of another partner company, which the partner cannot see
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(Case).where(Case.id == p.case.id).values(external_case_handler_id=p.ech.id)
+        )
+    hidden = await gql(client, NODE_USER, {"id": gid("User", p.ech.id)}, token=p.tokens["partner"])
+    assert error_codes(hidden) == ["NOT_FOUND"]
+    before = await comment_count(engine, p.case.id)
+    # when the partner user mentions that external case handler (who can see the case)
+    result = await add_comment(client, p.tokens["partner"], p.case.id, f"hi {mention(p.ech)}")
+    # then it is refused, nothing is written and nobody is told
+    assert result["comment"] is None
+    [refusal] = result["errors"]
+    assert (refusal["code"], refusal["field"]) == ("BAD_USER_INPUT", ["input", "body"])
+    assert await comment_count(engine, p.case.id) == before
+    assert await notification_rows(engine, p.ech) == []
+    # and the refusal reads exactly like one of an id that is no user at all, and like one
+    # of a user who cannot see the case: it tells nobody whether a hidden id exists
+    ghost = f"hi @[Ghost](user:{gid('User', 10**12)})"
+    unknown = await add_comment(client, p.tokens["partner"], p.case.id, ghost)
+    blind = await add_comment(
+        client, p.tokens["staff"], p.lonely_case.id, f"hi {mention(p.other_partner_user)}"
+    )
+    assert unknown["errors"] == [refusal]
+    assert blind["errors"] == [refusal]
+    # while people they can see, who see the case, are theirs to mention
+    ok = await add_comment(client, p.tokens["partner"], p.case.id, f"hi {mention(p.handler)}")
+    assert ok["errors"] == []
