@@ -111,7 +111,12 @@ async def send(
         channel=channel,
         kind=kind,
         recipient=recipient,
-        subject=placeholders.fill(text_.subject, filled) if text_.subject is not None else None,
+        subject=(
+            # One line, whatever a value holds: an email header cannot break.
+            placeholders.one_line(placeholders.fill(text_.subject, filled))
+            if text_.subject is not None
+            else None
+        ),
         body=placeholders.fill(text_.body, filled),
     )
 

@@ -4,6 +4,8 @@ the table after delivery."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 from sqlalchemy import text
 
@@ -281,3 +283,32 @@ def test_every_kind_that_delivers_a_secret_is_removed_after_sending():
     delivering = {kind.kind for kind in KINDS.values() if kind.required}
     assert delivering <= SECRET_KINDS
     assert "customer_grant_link" in delivering
+
+
+async def test_a_line_break_in_a_value_does_not_break_the_email_subject(client, world, engine):
+    portal = world.portal
+    # given a subject that names the customer, whose name holds line breaks
+    await _sent_ok(
+        client, portal, "MESSAGE_TO_CUSTOMER", "EMAIL",
+        "Hi {customer_name}, a new message.", subject="News for {customer_name}",
+    )  # fmt: skip
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE case_contacts SET name = :n WHERE id = :id"),
+            {"n": "Kari\r\nBcc: someone@example.test\n", "id": portal.contact.id},
+        )
+    # when staff write to the customer
+    sent = await gql(
+        client,
+        MESSAGE_SEND,
+        {"input": {"caseId": case_gid(portal.case.id), "body": "Hello"}},
+        token=portal.tokens["staff"],
+    )
+    assert sent["data"]["messageSend"]["errors"] == []
+    # then the queued subject is one line (the body keeps the name as it is)
+    [mail] = await notifications(engine, portal.case.id, "message_to_customer")
+    assert mail.subject == "News for Kari Bcc: someone@example.test"
+    # and it makes an email header (one with a line break raises ValueError: never sent)
+    email = EmailMessage()
+    email["Subject"] = mail.subject
+    assert email["Subject"] == mail.subject

@@ -3,8 +3,11 @@ as chat messages or internal comments; placeholders are checked when saved."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
+from resolvers.services import placeholders
+from resolvers.services.mentions import MENTION
 from tests.factories import gid
 from tests.graphql import error_codes, gql
 
@@ -32,6 +35,10 @@ mutation ($input: MessageSendInput!) {
 COMMENT_ADD = """
 mutation ($input: CommentAddInput!) {
   commentAdd(input: $input) { comment { body } errors { code field message } }
+}"""
+COMMENT_ADD_MENTIONS = """
+mutation ($input: CommentAddInput!) {
+  commentAdd(input: $input) { comment { body mentions { id } } errors { code field message } }
 }"""
 FULL = (
     "Dear {customer_name}, about case {case_number} (claim {claim_number}) at {address}: "
@@ -240,3 +247,69 @@ async def test_lists_load_in_a_fixed_number_of_statements(client, world, count_s
         return replies.count, texts.count
 
     assert await statements_for(1) == await statements_for(5)
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "rendered"),
+    [
+        # a contact name that is a whole mention
+        ("Spoke to {customer_name}.", "@[Boss](user:{id})", "Spoke to @ [Boss] (user:{id})."),
+        # one that completes the reply's own `@`
+        ("Spoke to @{customer_name}", "[Boss](user:{id})", "Spoke to @ [Boss] (user:{id})"),
+    ],
+)
+async def test_a_customer_chosen_name_never_becomes_a_mention(
+    client, world, engine, body, name, rendered
+):
+    portal = world.portal
+    admin_id = gid("User", portal.admin.id)
+    # given a policyholder whose name (chosen by the customer) is, or ends, mention syntax
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE case_contacts SET name = :n WHERE id = :id"),
+            {"n": name.format(id=admin_id), "id": portal.contact.id},
+        )
+    reply = await create(client, portal, body=body)
+    # when staff insert the reply, filled for the case, into an internal comment
+    commented = await gql(
+        client,
+        COMMENT_ADD_MENTIONS,
+        {"input": {"caseId": gid("Case", portal.case.id), "standardReplyId": reply}},
+        token=portal.tokens["staff"],
+    )
+    # then the name is plain text: nobody is mentioned, and the admin is not notified
+    payload = commented["data"]["commentAdd"]
+    assert payload["errors"] == []
+    assert payload["comment"]["body"] == rendered.format(id=admin_id)
+    assert payload["comment"]["mentions"] == []
+    async with engine.connect() as conn:
+        told = await conn.execute(
+            text("SELECT count(*) FROM user_notifications WHERE user_id = :u"),
+            {"u": portal.admin.id},
+        )
+        assert told.scalar_one() == 0
+    # and the rendered reply reads the same
+    result = await render(client, portal, reply, portal.case.id)
+    assert result["data"]["standardReplyRender"] == rendered.format(id=admin_id)
+
+
+@pytest.mark.parametrize(
+    ("template", "values"),
+    [
+        ("Hi {a}.", {"a": "@[B](user:VXNlcjox)"}),
+        ("Hi @{a}", {"a": "[B](user:VXNlcjox)"}),
+        ("{a}[B](user:VXNlcjox)", {"a": "x@"}),
+        ("{a}{b}[B](user:VXNlcjox)", {"a": "x@", "b": ""}),
+        ("{a}{b}", {"a": "@", "b": "[B](user:VXNlcjox)"}),
+        ("@[{a}", {"a": "B](user:VXNlcjox)"}),
+        ("@[B]{a}", {"a": "(user:VXNlcjox)"}),
+    ],
+)
+def test_no_filled_value_opens_or_closes_a_mention(template, values):
+    assert MENTION.search(placeholders.fill(template, values)) is None
+
+
+def test_mentions_the_insurer_wrote_stay_mentions():
+    filled = placeholders.fill("@[B](user:VXNlcjox) see {a}", {"a": "Ann"})
+    assert filled == "@[B](user:VXNlcjox) see Ann"
+    assert MENTION.search(filled) is not None
