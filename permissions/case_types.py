@@ -3,9 +3,12 @@
 - The insurer's side (staff, its API keys with cases:read) reaches every type of the
   portal.
 - Partners reach the types of the cases they see.
-- A customer reaches their own case's type, and the active types open to customer
-  reporting (they need them to report a case); of a type they read only the fields
-  visible to customers (the resolvers filter the definitions, see schema/types).
+- A customer reaches the active types open to customer reporting (they need them to
+  report a case), and their own case's type only when it is open to customer or public
+  reporting: a type kept for internal triage (its name, say "Suspected fraud") is the
+  insurer's business, so for a customer such a case's `caseType` is null by design. Of a
+  type they read only the fields visible to customers (the resolvers filter the
+  definitions, see schema/types).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ def visible_case_types(principal: Principal) -> ColumnElement[bool]:
     )
     if principal.role is Role.CUSTOMER:
         reportable = and_(CaseType.active, CaseType.customer_reporting)
-        return and_(portal, or_(of_visible_cases, reportable))
+        open_to_reporters = or_(CaseType.customer_reporting, CaseType.public_reporting)
+        return and_(portal, or_(and_(of_visible_cases, open_to_reporters), reportable))
     return and_(portal, of_visible_cases)
 
 

@@ -96,9 +96,20 @@ def customer_claims(grant: Any) -> dict[str, Any]:
     return {"sub": f"grant:{grant.id}"}
 
 
-def customer_grant_session_claims(grant_id: int) -> dict[str, Any]:
-    """A grant session (`customerGrantLogin`): names the customer grant only."""
-    return {"sub": f"{CUSTOMER_GRANT_SESSION}:{grant_id}"}
+def customer_grant_session_claims(grant_id: int, *, code_verified: bool) -> dict[str, Any]:
+    """A grant session (`customerGrantLogin`): names the customer grant, and whether the
+    holder gave an SMS code at sign-in (a case whose own settings require a code asks for
+    one on opening otherwise)."""
+    return {"sub": f"{CUSTOMER_GRANT_SESSION}:{grant_id}", "sms": code_verified}
+
+
+def grant_session_code_verified(token: str, key: str) -> bool:
+    """Whether a grant session token (checked by `customer_grant_of_session`) was issued
+    after an SMS code; False for anything else."""
+    try:
+        return _verified_claims(token.strip(), key).get("sms") is True
+    except AppError:
+        return False
 
 
 def customer_grant_of_session(token: str, key: str) -> int:

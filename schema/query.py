@@ -20,6 +20,7 @@ from resolvers.queries.case_list import (
     list_cases,
 )
 from resolvers.queries.customer_page import load_customer_page
+from resolvers.services.common import storable
 from resolvers.services.customer_page import insurer_settings
 from schema.connections import Connection, make_connection
 from schema.enums import CaseStatus, DamageType
@@ -122,8 +123,8 @@ def custom_field_filters(given: list[CustomFieldFilterInput] | None) -> tuple[An
             f"'customFields' takes at most {MAX_CUSTOM_FIELD_FILTERS} conditions.", "customFields"
         )
     for f in given or ():
-        if "\x00" in f.key or "\x00" in f.equals:  # PostgreSQL JSON cannot hold NUL
-            raise bad_input("'customFields' must not contain NUL characters.", "customFields")
+        for value in (f.key, f.equals):  # PostgreSQL JSON cannot hold NUL or a lone surrogate
+            storable(value, "customFields")
     return tuple((f.key, f.equals) for f in given or ())
 
 
@@ -450,8 +451,9 @@ class Query:
     case_types: list[CaseType] = strawberry.field(
         resolver=case_types,
         description="Case types by name: staff and insurer API keys all of the portal's; "
-        "partners those of the cases they see; customers their case's type and the types "
-        "open to customer reporting (with only the fields visible to customers).",
+        "partners those of the cases they see; customers the types open to customer "
+        "reporting, and their case's type when it is open to customer or public reporting "
+        "(with only the fields visible to customers).",
     )
 
     # --- sla ---

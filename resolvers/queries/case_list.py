@@ -35,6 +35,8 @@ from permissions.sla import SlaState
 from resolvers.global_ids import decode_typed_id
 from resolvers.pagination import PageArgs, decode_cursor, encode_cursor
 from resolvers.queries.sla import sla_state_condition
+from resolvers.services.common import storable
+from resolvers.services.custom_fields import json_number
 from server.db.enums import (
     BudgetStatus,
     CaseStatus,
@@ -195,12 +197,11 @@ def custom_field_condition(key: str, value: str) -> ColumnElement[bool]:
     number also matches the stored JSON number (stored numbers are below 10^15)."""
     candidates: list[Any] = [value]
     try:
-        number = Decimal(value.strip())
-        if number.is_finite() and abs(number) < Decimal("1e15"):
-            integral = number == number.to_integral_value()
-            candidates.append(int(number) if integral else float(number))
+        number = json_number(Decimal(value.strip()))
     except InvalidOperation:
-        pass
+        number = None
+    if number is not None:
+        candidates.append(number)
     return or_(*(Case.custom_fields.contains({key: c}) for c in candidates))
 
 
@@ -323,8 +324,7 @@ def decode_ids(global_ids: Any, type_name: str, name: str) -> tuple[int, ...]:
 
 def search_pattern(text: str) -> str:
     """An ILIKE pattern matching `text` anywhere, with the wildcards in it escaped."""
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL
-        raise bad_input("'search' must not contain NUL characters.", "search")
+    storable(text, "search")  # PostgreSQL text cannot hold NUL or a lone surrogate
     escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
     return f"%{escaped}%"
 

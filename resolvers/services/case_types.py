@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions import rules
@@ -156,10 +157,14 @@ async def _check_templates(
 
 
 async def _check_references(session: AsyncSession, insurer_id: int, data: CaseTypeData) -> None:
+    """The given defaults must be usable now: an active priority, an active staff user.
+    (One deactivated later is skipped when a case is created: custom_fields.)"""
     if data.default_priority_id is not None:
         priority = await session.get(CasePriority, data.default_priority_id)
         if priority is None or priority.insurer_id != insurer_id:
             raise bad_input("No priority with that id in your portal.", "defaultPriorityId")
+        if not priority.active:
+            raise bad_input("The priority is not active.", "defaultPriorityId")
     if data.default_case_handler_id is not None:
         user = await session.get(User, data.default_case_handler_id)
         if user is None or user.insurer_id != insurer_id or user.kind is not UserKind.STAFF:
@@ -167,6 +172,8 @@ async def _check_references(session: AsyncSession, insurer_id: int, data: CaseTy
                 "The default case handler must be a staff user of the insurer.",
                 "defaultCaseHandlerId",
             )
+        if not user.active:
+            raise bad_input("The default case handler is deactivated.", "defaultCaseHandlerId")
     _days(data.default_deadline_days, "defaultDeadlineDays")
 
 
@@ -178,6 +185,19 @@ async def _check_name(
         stmt = stmt.where(CaseType.id != own_id)
     if (await session.execute(stmt.limit(1))).first() is not None:
         raise bad_input(f"A case type named '{name}' exists already.", "name")
+
+
+async def _flush_name(session: AsyncSession, name: str) -> None:
+    """Write the type; a name taken meanwhile by a concurrent request (the unique index
+    decides what `_check_name` could not) is the same BAD_USER_INPUT, and the mutation
+    rolls back as for any user error."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if "uq_case_types_name" not in str(exc.orig):
+            raise
+        raise bad_input(f"A case type named '{name}' exists already.", "name") from exc
 
 
 async def snapshot(session: AsyncSession, case_type: CaseType) -> dict[str, Any]:
@@ -251,7 +271,7 @@ async def create_case_type(
         active=True if data.active is None else data.active,
     )
     session.add(case_type)
-    await session.flush()
+    await _flush_name(session, name)
     _add_fields(session, case_type, fields)
     _add_templates(session, case_type, templates)
     await session.flush()
@@ -279,6 +299,7 @@ async def update_case_type(
         name = text(data.name, "name", max_length=100) or ""
         await _check_name(session, actor.insurer_id, name, case_type.id)
         case_type.name = name
+        await _flush_name(session, name)
     if data.description is not None:
         case_type.description = text(
             data.description, "description", max_length=10_000, required=False
@@ -307,6 +328,9 @@ async def update_case_type(
         _add_templates(session, case_type, templates)
     await session.flush()
     after = await snapshot(session, case_type)
+    if data.new_public_id:
+        # Logged without the id itself: the entry says the old public form links died.
+        after["publicIdRotated"] = True
     if after != before:
         case_type.updated_at = func.now()
         await event_log.record(

@@ -109,7 +109,10 @@ async def create_case(
     actor: Principal,
     data: CaseData,
     contacts: list[ContactData],
+    send_links: bool = True,
 ) -> Case:
+    """A new case. `send_links=False`: the link trigger sends none now (the caller gives
+    its contacts their access itself, e.g. a customer grant holder's report)."""
     require(rules.can_manage_case(actor), MANAGE)
     if data.damage_type is None:
         raise bad_input("'damageType' is required.", "damageType")
@@ -173,7 +176,9 @@ async def create_case(
         origin=data.origin,
         handler_given=data.case_handler_id is not None,
     )
-    await milestones.on_case_progress(session=session, outbox=outbox, actor=actor, case=case)
+    await milestones.on_case_progress(
+        session=session, outbox=outbox, actor=actor, case=case, send_links=send_links
+    )
     await customer_notices.case_created(session, case=case)  # texts
     return case
 

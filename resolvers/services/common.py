@@ -90,8 +90,26 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
         return None
     if len(value) > max_length:
         raise bad_input(f"'{field}' is longer than {max_length} characters.", field)
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL
-        raise bad_input(f"'{field}' must not contain NUL characters.", field)
+    return storable(value, field)
+
+
+def unstorable(value: str) -> str | None:
+    """What in `value` PostgreSQL text (and JSON) cannot hold, or None if nothing: NUL, or a
+    lone surrogate (JSON input may escape one, e.g. "\\ud800"; it has no UTF-8 form)."""
+    if "\x00" in value:
+        return "NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "unpaired surrogate characters"
+    return None
+
+
+def storable(value: str, field: str) -> str:
+    """`value` unchanged, or BAD_USER_INPUT naming `field` if the database cannot hold it."""
+    problem = unstorable(value)
+    if problem is not None:
+        raise bad_input(f"'{field}' must not contain {problem}.", field)
     return value
 
 

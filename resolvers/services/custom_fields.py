@@ -24,15 +24,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
-from resolvers.services.common import text
+from resolvers.services.common import storable, text, unstorable
 from resolvers.services.outbox import Outbox
-from server.db.casework import CaseType, CaseTypeField, CaseTypeTaskTemplate
+from server.db.casework import CasePriority, CaseType, CaseTypeField, CaseTypeTaskTemplate
 from server.db.enums import CaseOrigin, CustomFieldKind
-from server.db.models import Case, Office
+from server.db.models import Case, Office, User
 from server.errors import bad_input
 
 MAX_TEXT = 2000
-MAX_NUMBER = Decimal("1e15")  # exact as a JSON number in every client
+MAX_DIGITS = 15  # integral digits: below 10^15, exact as a JSON number in every client
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REPORTERS = (CaseOrigin.CUSTOMER, CaseOrigin.PUBLIC)
 
@@ -61,9 +61,10 @@ def normalise(definition: Any, raw: str) -> Any:
                 number = Decimal(raw.strip())
             except InvalidOperation as exc:
                 raise bad_input(f"'{label}' must be a number.", at) from exc
-            if not number.is_finite() or abs(number) >= MAX_NUMBER:
+            stored = json_number(number)
+            if stored is None:
                 raise bad_input(f"'{label}' must be a number below 10^15.", at)
-            return int(number) if number == number.to_integral_value() else float(number)
+            return stored
         case CustomFieldKind.DATE:
             value = raw.strip()
             try:
@@ -77,6 +78,19 @@ def normalise(definition: Any, raw: str) -> Any:
                 raise bad_input(f"'{raw[:200]}' is not an option of '{label}'.", at)
             return raw
     raise bad_input(f"'{label}' has an unknown kind.", at)  # pragma: no cover
+
+
+def json_number(number: Decimal) -> int | float | None:
+    """The stored (JSON) form of a number below 10^15 in size: an int when integral; None
+    for anything else. The size is read from the exponent first, so "1e9999999999" is
+    refused without arithmetic on it (which would overflow, or build a huge integer)."""
+    if not number.is_finite():
+        return None
+    if number.is_zero():
+        return 0
+    if number.adjusted() >= MAX_DIGITS:
+        return None
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def render(stored: Any) -> str | None:
@@ -99,6 +113,13 @@ def validate_values(
     result = {k: v for k, v in current.items() if k in defined}
     seen: set[str] = set()
     for item in given:
+        if unstorable(item.key) is not None:
+            raise bad_input(
+                "A custom field key must not contain NUL or unpaired surrogate characters.",
+                "customFields",
+            )
+        if item.value is not None:
+            storable(item.value, _where(item.key))
         if item.key in seen:
             raise bad_input(f"The key '{item.key[:64]}' is given twice.", _where(item.key))
         seen.add(item.key)
@@ -166,12 +187,18 @@ async def on_case_created(
     case.custom_fields = validate_values(
         definitions, {}, values or (), reporter=origin in REPORTERS
     )
+    # A default deactivated since the type was saved is skipped: the case keeps the
+    # portal's default priority (sla.start_case) and has no handler yet.
     if case_type.default_priority_id is not None:
-        case.priority_id = case_type.default_priority_id
+        priority = await session.get(CasePriority, case_type.default_priority_id)
+        if priority is not None and priority.active:
+            case.priority_id = priority.id
     if case_type.default_deadline_days is not None:
         case.deadline = func.now() + dt.timedelta(days=case_type.default_deadline_days)
     if not handler_given and case_type.default_case_handler_id is not None:
-        case.case_handler_id = case_type.default_case_handler_id
+        handler = await session.get(User, case_type.default_case_handler_id)
+        if handler is not None and handler.active:
+            case.case_handler_id = handler.id
     await session.flush()
     await _open_template_tasks(session, outbox, case, case_type)
 

@@ -7,6 +7,10 @@ or malformed link gets one and the same UNAUTHENTICATED; with the portal's
 signs in with it, under the same limits as case links (resolvers.services.sms_codes:
 validity, attempts, codes per window). Codes live in `customer_grant_codes`, bound to the
 grant. Every successful sign-in adds a `customer_logins` row.
+
+The session token records whether a code was given. Opening a case whose own settings
+require a code (a case override, the portal not) with a session that gave none asks for
+a code the same way (`open_case`), so no case is opened with less than it asks for.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.customer_page import effective_settings
 from resolvers.auth import customer_grant_of_session
-from resolvers.services import notification_texts
+from resolvers.services import customer_grants, notification_texts
 from resolvers.services.customer_grants import live_grant_by_token, record_grant_login
 from resolvers.services.customer_login import INVALID_LINK, SignIn
 from resolvers.services.customer_page import insurer_settings
@@ -69,7 +73,44 @@ async def sign_in(
             help_text=help_text,
         )  # fmt: skip
     record_grant_login(session, grant)
-    return SignIn(grant_id=grant.id, help_text=help_text)
+    return SignIn(grant_id=grant.id, help_text=help_text, code_verified=True)
+
+
+async def open_case(
+    *,
+    session: AsyncSession,
+    grant_id: int,
+    case_id: int,
+    code_verified: bool,
+    code: str | None,
+    secret: str,
+) -> SignIn:
+    """Open a covered case (customer_grants.open_case); `grant_id` of the outcome is the
+    case grant's id once opened. A case whose effective settings require an SMS code,
+    with a session that gave none at sign-in, asks for one as `sign_in` does: without
+    `code` one is sent to the holder's phone, with it the code is checked first."""
+    grant, state = await customer_grants.case_to_open(session, grant_id=grant_id, case_id=case_id)
+    settings = state.settings
+    if settings.sms_code_required and not code_verified:
+        help_text = settings.sms_help_text
+        if not (code or "").strip():
+            sent = await send_code(session, grant=grant, secret=secret)
+            return SignIn(
+                problem=sent.problem.value if sent.problem else None,
+                message=sent.message,
+                code_required=True,
+                code_sent_to=sent.masked_phone,
+                code_expires_at=sent.expires_at,
+                help_text=help_text,
+            )
+        checked = await check_code(session, grant=grant, code=code or "", secret=secret)
+        if checked.problem is not None:
+            return SignIn(
+                problem=checked.problem.value, message=checked.message, code_required=True,
+                help_text=help_text,
+            )  # fmt: skip
+    case_grant_id = await customer_grants.open_case(session, grant=grant, case_id=case_id)
+    return SignIn(grant_id=case_grant_id)
 
 
 def grant_case_token_owner(session_token: str, secret: str) -> int:

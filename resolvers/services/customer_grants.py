@@ -4,11 +4,15 @@ member, a property manager), by a secret link like a case grant.
 How a holder gets in, keeping "a customer principal is bound to one case" intact:
 1. `customerGrantLogin(accessToken, code)` checks the link (and the SMS code when the
    portal requires one) and returns a *grant session* token: a signed token naming only
-   the customer grant. It is not a bearer credential (the API refuses it as one); it
-   only lists the covered cases (`grantCases`) and opens one (`grantOpenCase`).
-2. `grantOpenCase(sessionToken, caseId)` opens one covered case as an ordinary case
+   the customer grant (and whether an SMS code was given). It is not a bearer credential
+   (the API refuses it as one); it only lists the covered cases (`grantCases`) and opens
+   one (`grantOpenCase`).
+2. `grantOpenCase(sessionToken, caseId, code)` opens one covered case as an ordinary case
    grant of the holder (a contact of the case with the holder's name, made on first
    open) marked with `customer_grant_id`, and returns a normal customer bearer token.
+   A case whose effective settings (its own override too) require an SMS code, opened
+   with a session that gave none, answers like `customerLogin`: the first call sends a
+   code to the holder's phone (`codeRequired`), the call with `code` opens the case.
    Its principal is exactly a case grant's: the customer page, scopes and live events
    work unchanged. Every request and live-event re-check reads the grant through
    `resolvers.auth.grant_select`, which also requires its customer grant to be live and
@@ -310,15 +314,26 @@ async def _live_grant(session: AsyncSession, grant_id: int, *, lock: bool) -> Cu
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def open_case(session: AsyncSession, *, grant_id: int, case_id: int) -> int:
-    """The case grant through which the holder opens a covered case (made on first open,
-    reused after); returns its id for a customer token. NOT_FOUND for any other case."""
-    grant = await _live_grant(session, grant_id, lock=True)  # one open at a time per grant
+async def case_to_open(
+    session: AsyncSession, *, grant_id: int, case_id: int
+) -> tuple[CustomerGrant, customer_page.PageState]:
+    """The live grant (locked: one open at a time per grant) and the customer page state
+    of a covered case it may open; UNAUTHENTICATED once revoked, NOT_FOUND for any other
+    case. The state's settings are the case's effective ones (its own override too)."""
+    grant = await _live_grant(session, grant_id, lock=True)
     if grant is None:
         raise AppError(ErrorCode.UNAUTHENTICATED, "This access has been revoked.")
     row = (await session.execute(_covered_cases(grant.id).where(Case.id == case_id))).first()
-    if row is None or not customer_page.PageState.from_row(row).visible_now():
+    state = customer_page.PageState.from_row(row) if row is not None else None
+    if state is None or not state.visible_now():
         raise not_found("case")
+    return grant, state
+
+
+async def open_case(session: AsyncSession, *, grant: CustomerGrant, case_id: int) -> int:
+    """The case grant through which the holder opens a covered case (made on first open,
+    reused after); returns its id for a customer token. The caller has checked the case
+    with `case_to_open` (and the SMS code its settings ask for) in this transaction."""
     earlier = (
         await session.execute(
             select(CustomerAccessGrant)

@@ -31,6 +31,7 @@ class SignIn:
     code_sent_to: str | None = None
     code_expires_at: dt.datetime | None = None
     help_text: str | None = None
+    code_verified: bool = False  # signed in with an SMS code (customer grant sessions)
 
 
 async def sign_in(

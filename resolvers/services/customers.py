@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
 from resolvers.auth import customer_grant_covers_case
 from resolvers.services import event_log
-from resolvers.services.common import case_for_update, require, text
+from resolvers.services.common import case_for_update, require, storable, text
 from resolvers.services.outbox import Outbox
 from server.db.casework import Customer, CustomerGrant, CustomerGrantCustomer
 from server.db.models import Case, CustomerAccessGrant
@@ -88,6 +89,22 @@ async def _number_taken(
     return (await session.execute(stmt.limit(1))).first() is not None
 
 
+NUMBER_TAKEN = "Another customer of the portal has this number."
+
+
+async def _flush_number(session: AsyncSession) -> None:
+    """Write the customer; a number taken meanwhile by a concurrent request (the unique
+    index decides what `_number_taken` could not) is the same BAD_USER_INPUT, and the
+    mutation rolls back as for any user error."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if "uq_customers_number" not in str(exc.orig):
+            raise
+        raise bad_input(NUMBER_TAKEN, "customerNumber") from exc
+
+
 def _snapshot(customer: Customer) -> dict[str, Any]:
     return {
         "name": customer.name,
@@ -110,10 +127,10 @@ async def create_customer(
     values = contact_fields(name=name, email=email, phone=phone)
     number = text(customer_number, "customerNumber", max_length=40, required=False)
     if number is not None and await _number_taken(session, actor.insurer_id, number):
-        raise bad_input("Another customer of the portal has this number.", "customerNumber")
+        raise bad_input(NUMBER_TAKEN, "customerNumber")
     customer = Customer(insurer_id=actor.insurer_id, customer_number=number, **values)
     session.add(customer)
-    await session.flush()
+    await _flush_number(session)
     await event_log.record(
         session, actor=actor, insurer_id=actor.insurer_id, action="customer.create",
         subject_type="Customer", subject_id=customer.id, after=_snapshot(customer),
@@ -160,8 +177,9 @@ async def update_customer(
         if number is not None and await _number_taken(
             session, actor.insurer_id, number, but=customer.id
         ):
-            raise bad_input("Another customer of the portal has this number.", "customerNumber")
+            raise bad_input(NUMBER_TAKEN, "customerNumber")
         customer.customer_number = number
+        await _flush_number(session)
     after = _snapshot(customer)
     if after != before:
         await event_log.record(
@@ -234,6 +252,7 @@ class CustomerFilter:
 
 
 def _like(term: str) -> str:
+    storable(term, "search")  # PostgreSQL text cannot hold NUL or a lone surrogate
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 

@@ -20,18 +20,19 @@ from server.db.models import Case, Document
 
 
 async def on_case_progress(
-    *, session: AsyncSession, outbox: Outbox, actor: Principal, case: Case
+    *, session: AsyncSession, outbox: Outbox, actor: Principal, case: Case, send_links: bool = True
 ) -> None:
     """Apply the customer page's automatic steps the case's current milestones call for.
 
     They run when the case progresses (creation, the inspector, a decision, a report) or
     its own override is saved; a portal-wide settings change takes effect for each case
     at its next such step, never as a mass mailing. A closed case sends no links: they
-    would open a page that is about to disappear (staff can still grant access by hand).
+    would open a page that is about to disappear (staff can still grant access by hand);
+    nor does a step whose caller grants access itself (`send_links=False`).
     """
     state = await customer_page.page_state(session, case.id)
     await _auto_share_reports(session, outbox, actor, case, state)
-    if case.status is not CaseStatus.CLOSED:
+    if send_links and case.status is not CaseStatus.CLOSED:
         await access.send_due_links(session=session, case=case, state=state)
 
 

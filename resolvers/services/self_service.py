@@ -10,12 +10,15 @@ reporting is NOT_FOUND, one answer for all, so public ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from permissions.principal import Principal, Role
+from resolvers.auth import sha256_hex
 from resolvers.services import access, cases, event_log
 from resolvers.services.common import require, text
 from resolvers.services.custom_fields import FieldValue, server_actor
@@ -70,7 +73,12 @@ async def report_as_customer(
     """A new case of the type for the signed-in customer: their contact details as the
     policyholder, the same customer as the case they are signed in to, and a grant of
     their own on the new case (its link is sent to them as any link is). Returns the case
-    and that grant, for a token that opens it."""
+    and that grant, for a token that opens it.
+
+    A holder of a customer grant (signed in through `grantOpenCase`) gets the new case
+    through that customer grant instead: its case grant carries the same
+    `customer_grant_id` (so revoking the customer grant, or it no longer covering the
+    customer, ends this access too) and no separate link is sent."""
     require(actor.role is Role.CUSTOMER, CUSTOMERS_ONLY)
     stmt = select(CaseType).where(
         CaseType.id == case_type_id,
@@ -83,9 +91,11 @@ async def report_as_customer(
         raise not_found("case type")
     current = await session.get(Case, actor.case_id)
     contact = await session.get(CaseContact, actor.contact_id)
-    if current is None or contact is None:  # pragma: no cover - the grant was just checked
-        raise not_found("case")
+    signed_in = await session.get(CustomerAccessGrant, actor.grant_id)
+    if current is None or contact is None or signed_in is None:  # pragma: no cover
+        raise not_found("case")  # the grant was just checked
     portal = server_actor(actor.insurer_id)
+    through = signed_in.customer_grant_id  # the customer grant the reporter came through
     case = await cases.create_case(
         session=session,
         outbox=outbox,
@@ -94,11 +104,16 @@ async def report_as_customer(
         contacts=[
             cases.ContactData(ContactRole.POLICYHOLDER, contact.name, contact.email, contact.phone)
         ],
+        send_links=through is None,
     )
     case.customer_id = current.customer_id
     reporter = (
         await session.execute(select(CaseContact).where(CaseContact.case_id == case.id))
     ).scalar_one()
+    if through is not None:
+        live = await _grant_through(session, signed_in, case, reporter)
+        await _log_report_grant(session, actor, live, through)
+        return case, live
     # The portal's link trigger may have granted (and sent) access already: keep that link.
     live = (
         await session.execute(
@@ -118,16 +133,51 @@ async def report_as_customer(
             send=bool(reporter.email or reporter.phone),
             logged=False,  # logged here, as the reporting customer
         )
-        await event_log.record(
-            session,
-            actor=actor,
-            insurer_id=actor.insurer_id,
-            action="customerAccess.grant",
-            subject_type="CustomerAccessGrant",
-            subject_id=live.id,
-            after={"caseId": case.id, "contactId": reporter.id, "via": "customerCaseReport"},
-        )
+        await _log_report_grant(session, actor, live, None)
     return case, live
+
+
+async def _grant_through(
+    session: AsyncSession, signed_in: CustomerAccessGrant, case: Case, reporter: CaseContact
+) -> CustomerAccessGrant:
+    """The reporter's case grant on the new case, opened through the same customer grant
+    as the one they are signed in with (as `grantOpenCase` opens one): no link of its
+    own, reached only through the customer grant, and revoked with it."""
+    await session.flush()  # the case's customer, which the customer grant covers
+    grant = CustomerAccessGrant(
+        insurer_id=case.insurer_id,
+        case_id=case.id,
+        contact_id=reporter.id,
+        # Never shown: the case grant is reached only through the customer grant.
+        token_hash=sha256_hex(secrets.token_urlsafe(32)),
+        granted_by_user_id=signed_in.granted_by_user_id,
+        customer_grant_id=signed_in.customer_grant_id,
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def _log_report_grant(
+    session: AsyncSession, actor: Principal, grant: CustomerAccessGrant, through: int | None
+) -> None:
+    """Logged once, as the reporting customer."""
+    after: dict[str, Any] = {
+        "caseId": grant.case_id,
+        "contactId": grant.contact_id,
+        "via": "customerCaseReport",
+    }
+    if through is not None:
+        after["customerGrantId"] = through
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=actor.insurer_id,
+        action="customerAccess.grant",
+        subject_type="CustomerAccessGrant",
+        subject_id=grant.id,
+        after=after,
+    )
 
 
 async def report_publicly(

@@ -67,7 +67,8 @@ class CustomerCaseReportPayload:
     token: str | None = strawberry.field(
         description="A bearer token for the new case (a customer is signed in to one case "
         "at a time): send it to open the new case. The case's link also goes to the "
-        "reporter by email or SMS."
+        "reporter by email or SMS; a customer grant holder gets no link: their access to "
+        "the new case comes through the customer grant (and ends with it)."
     )
     expires_at: dt.datetime | None = strawberry.field(description="When the token expires.")
     errors: list[UserError] = strawberry.field(description=ERRORS_HELP)

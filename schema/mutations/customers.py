@@ -7,9 +7,15 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.auth import customer_claims, customer_grant_session_claims, issue_token
+from resolvers.auth import (
+    customer_claims,
+    customer_grant_session_claims,
+    grant_session_code_verified,
+    issue_token,
+)
 from resolvers.services import customer_grants, customers
 from resolvers.services.customer_grant_login import grant_case_token_owner, sign_in
+from resolvers.services.customer_grant_login import open_case as open_grant_case
 from schema.mutations.auth import CustomerLoginError, CustomerLoginErrorCode
 from schema.mutations.payloads import CasePayload
 from schema.mutations.runner import UserError, run_mutation
@@ -267,7 +273,9 @@ async def customer_grant_login(
             cases = [GrantCase.of(case) for case in listed]
     token = expires = None
     if outcome.grant_id is not None:
-        claims = customer_grant_session_claims(outcome.grant_id)
+        claims = customer_grant_session_claims(
+            outcome.grant_id, code_verified=outcome.code_verified
+        )
         token, expires = issue_token(claims, secret, ctx.settings.token_ttl_seconds)
     errors = []
     if outcome.problem is not None:
@@ -285,29 +293,73 @@ async def customer_grant_login(
     )  # fmt: skip
 
 
-@strawberry.type(description="A customer bearer token for one covered case.")
+@strawberry.type(
+    description="A customer bearer token for one covered case, or (when the case requires "
+    "an SMS code the grant session did not give) word that one was sent, or why neither "
+    "happened."
+)
 class GrantOpenCasePayload:
-    token: str = strawberry.field(
+    token: str | None = strawberry.field(
         description="Send as 'Authorization: Bearer <token>': a customer session of this "
         "case exactly like `customerLogin`'s, ending when the customer grant is revoked or "
-        "stops covering the case."
+        "stops covering the case. Null while a code is required."
     )
-    expires_at: dt.datetime = strawberry.field(description="When the token expires.")
+    expires_at: dt.datetime | None = strawberry.field(description="When the token expires.")
+    code_required: bool = strawberry.field(
+        default=False,
+        description="The case requires an SMS code the session did not give: call again "
+        "with `code` (the first call sends it), as with `customerLogin`.",
+    )
+    code_sent_to: str | None = strawberry.field(
+        default=None, description="The masked mobile number a code was just sent to."
+    )
+    code_expires_at: dt.datetime | None = strawberry.field(
+        default=None, description="When the code just sent stops working."
+    )
+    help_text: str | None = strawberry.field(
+        default=None,
+        description="The case's text on whom to contact when the code does not work.",
+    )
+    errors: list[CustomerLoginError] = strawberry.field(
+        default_factory=list, description=ERRORS_HELP
+    )
 
 
 async def grant_open_case(
     info: strawberry.Info,
     session_token: Annotated[str, strawberry.argument(description="From `customerGrantLogin`.")],
     case_id: Annotated[strawberry.ID, strawberry.argument(description="A case of `grantCases`.")],
+    code: Annotated[
+        str | None,
+        strawberry.argument(description="The SMS code, when `codeRequired` was answered."),
+    ] = None,
 ) -> GrantOpenCasePayload:
     ctx = info.context
     secret = ctx.settings.signing_key()
     grant_id = grant_case_token_owner(session_token, secret)
     case = decode_typed_id(case_id, "Case", "caseId")
-    async with ctx.sessions() as session, session.begin():
-        case_grant_id = await customer_grants.open_case(session, grant_id=grant_id, case_id=case)
+    async with ctx.sessions() as session, session.begin():  # attempts count on failure too
+        outcome = await open_grant_case(
+            session=session, grant_id=grant_id, case_id=case,
+            code_verified=grant_session_code_verified(session_token, secret),
+            code=code, secret=secret,
+        )  # fmt: skip
+    errors = []
+    if outcome.problem is not None:
+        field = ["code"] if outcome.problem.startswith("CODE_") and code else None
+        errors.append(
+            CustomerLoginError(
+                code=CustomerLoginErrorCode(outcome.problem), field=field, message=outcome.message
+            )
+        )
+    if outcome.grant_id is None:
+        return GrantOpenCasePayload(
+            token=None, expires_at=None, code_required=outcome.code_required,
+            code_sent_to=outcome.code_sent_to, code_expires_at=outcome.code_expires_at,
+            help_text=outcome.help_text, errors=errors,
+        )  # fmt: skip
     token, expires = issue_token(
-        customer_claims(_Ref(case_grant_id)), secret, ctx.settings.token_ttl_seconds
+        customer_claims(_Ref(outcome.grant_id)), secret, ctx.settings.token_ttl_seconds
     )
     return GrantOpenCasePayload(token=token, expires_at=expires)
 

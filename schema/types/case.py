@@ -268,7 +268,11 @@ class Case(Node):
         return await customer_of_case(info, self.row)
 
     # --- casetypes ---
-    @strawberry.field(description="The case's type, if it has one.")
+    @strawberry.field(
+        description="The case's type, if it has one. Customers see it only when the type "
+        "is open to customer or public reporting; for a type kept internal (e.g. for "
+        "triage) it is null for them by design, as it is for a case without a type."
+    )
     async def case_type(self, info: strawberry.Info) -> CaseType | None:
         return await load_one(info, "case_type_by_id", self.row.case_type_id, CaseType)
 

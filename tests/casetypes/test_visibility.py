@@ -203,3 +203,54 @@ async def test_case_types_are_nodes_within_reach(client, world, define_type, typ
     assert partner_own["data"]["node"] == {"name": "Water damage"}
     assert error_codes(partner_other) == ["NOT_FOUND"]
     assert error_codes(foreign) == ["NOT_FOUND"]
+
+
+@pytest.mark.parametrize(
+    ("reporting", "seen"),
+    [
+        ({}, False),  # internal (e.g. fraud triage): null for the customer, by design
+        ({"customerReporting": True}, True),
+        ({"publicReporting": True}, True),
+        ({"customerReporting": True, "deactivate": True}, True),  # inactive, still theirs
+    ],
+)
+async def test_a_customer_sees_their_cases_type_only_when_open_to_reporting(
+    client, world, define_type, reporting, seen
+):
+    portal = world.portal
+    # given the customer's case set to a type, internal or open to reporting
+    deactivate = reporting.pop("deactivate", False)
+    case_type = await define_type(name="Suspected fraud - SIU", fields=[], **reporting)
+    result = await gql(
+        client, SET_TYPE,
+        {"input": {"caseId": gid("Case", portal.case.id), "caseTypeId": case_type["id"]}},
+        token=portal.tokens["staff"],
+    )  # fmt: skip
+    assert result["data"]["caseUpdate"]["errors"] == []
+    if deactivate:
+        update = """mutation ($input: CaseTypeUpdateInput!) {
+          caseTypeUpdate(input: $input) { errors { message } } }"""
+        variables = {"input": {"caseTypeId": case_type["id"], "active": False}}
+        done = await gql(client, update, variables, token=portal.tokens["admin"])
+        assert done["data"]["caseTypeUpdate"]["errors"] == []
+    customer = portal.tokens["customer"]
+
+    # when the customer reads their case's type, every way they can
+    own = await gql(client, "{ viewer { case { caseType { name } } } }", token=customer)
+    listed = await gql(client, "{ caseTypes(includeInactive: true) { name } }", token=customer)
+    node = await gql(
+        client, "query ($id: ID!) { node(id: $id) { ... on CaseType { name } } }",
+        {"id": case_type["id"]}, token=customer,
+    )  # fmt: skip
+
+    # then they see it only when the type is open to customer or public reporting
+    expected = {"name": "Suspected fraud - SIU"} if seen else None
+    assert own["data"]["viewer"]["case"]["caseType"] == expected
+    assert (expected in listed["data"]["caseTypes"]) is seen
+    assert error_codes(node) == ["NOT_FOUND"]  # customers fetch no case type by id at all
+    # while staff always see it
+    staff = await gql(
+        client, "query ($id: ID!) { case(id: $id) { caseType { name } } }",
+        {"id": gid("Case", portal.case.id)}, token=portal.tokens["staff"],
+    )  # fmt: skip
+    assert staff["data"]["case"]["caseType"] == {"name": "Suspected fraud - SIU"}

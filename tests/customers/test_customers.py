@@ -3,6 +3,7 @@ sees customers; every change is in the event log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import text
@@ -213,3 +214,68 @@ async def test_a_cases_customer_is_shown_to_staff_only(client, world, brokered, 
     customers = {n["number"]: n["customer"] for n in listed["data"]["cases"]["nodes"]}
     assert customers[portal.handled_case.number] == {"name": "Kunde B"}
     assert len([s for s in counted.statements if "FROM customers" in s]) == 1
+
+
+SEARCH = "query ($s: String) { customers(filter: {search: $s}) { totalCount } }"
+
+
+async def test_a_search_the_database_cannot_hold_is_bad_user_input(client, world):
+    staff = world.portal.tokens["staff"]
+    for term in ("a\u0000b", "a\ud800b"):  # NUL; a lone surrogate (JSON's "\ud800")
+        # given a search term PostgreSQL text cannot hold
+        body = json.dumps({"query": SEARCH, "variables": {"s": term}})
+
+        # when staff list customers with it
+        response = await client.post(
+            "/graphql",
+            content=body,
+            headers={"Authorization": f"Bearer {staff}", "content-type": "application/json"},
+        )
+
+        # then the answer is BAD_USER_INPUT, not an internal error
+        assert response.status_code == 200, response.text
+        assert error_codes(response.json()) == ["BAD_USER_INPUT"], response.text
+
+
+async def waiting_on_a_lock(engine, timeout: float = 10.0) -> None:
+    """Until another connection waits for a row or index lock (the request under test)."""
+    async with engine.connect() as conn:
+        for _ in range(int(timeout / 0.05)):
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the request never waited for the concurrent insert")
+
+
+async def test_a_number_taken_by_a_concurrent_request_is_bad_user_input(client, world, engine):
+    portal = world.portal
+    staff = portal.tokens["staff"]
+    variables = {"input": {"name": "Racer", "customerNumber": "K-RACE"}}
+    async with engine.connect() as other:
+        # given another transaction that has just created a customer with the number
+        await other.execute(
+            text("INSERT INTO customers (insurer_id, name, customer_number) VALUES (:i, 'X', :n)"),
+            {"i": portal.insurer.id, "n": "K-RACE"},
+        )
+        # when staff create one with the same number before it commits
+        request = asyncio.create_task(gql(client, CUSTOMER_CREATE, variables, token=staff))
+        await waiting_on_a_lock(engine)
+        await other.commit()
+        result = await request
+
+    # then the unique index's refusal is the usual BAD_USER_INPUT, nothing half-written
+    assert "errors" not in result, result
+    [error] = result["data"]["customerCreate"]["errors"]
+    assert error["code"] == "BAD_USER_INPUT" and error["field"] == ["input", "customerNumber"]
+    async with engine.connect() as conn:
+        count = await conn.scalar(
+            text("SELECT count(*) FROM customers WHERE insurer_id = :i AND customer_number = :n"),
+            {"i": portal.insurer.id, "n": "K-RACE"},
+        )
+    assert count == 1

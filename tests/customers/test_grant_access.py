@@ -213,3 +213,87 @@ async def test_a_portal_requiring_sms_codes_asks_the_holder_for_one(
     limited = await gql(client, GRANT_LOGIN, {"token": brokered.access_token})
     assert limited["data"]["customerGrantLogin"]["errors"][0]["code"] == "CODE_RATE_LIMITED"
     assert len(await sms_codes(engine, insurer)) == 3
+
+
+OPEN_WITH_CODE = """
+mutation ($session: String!, $caseId: ID!, $code: String) {
+  grantOpenCase(sessionToken: $session, caseId: $caseId, code: $code) {
+    token codeRequired codeSentTo helpText errors { code field message }
+  }
+}"""
+CASE_OVERRIDE = """
+mutation ($c: ID!, $i: CustomerPageSettingsInput) {
+  caseCustomerPageOverride(caseId: $c, input: $i) { errors { message } }
+}"""
+
+
+async def test_a_case_requiring_sms_codes_asks_the_grant_holder_for_one(
+    client, world, brokered, engine, app_dispatcher_paused
+):
+    # (the dispatcher paused: sent codes are redacted, and the test reads them)
+    portal = world.portal
+    # given a portal without SMS codes, but one covered case whose own settings require one
+    overridden = await gql(
+        client, CASE_OVERRIDE,
+        {"c": gid("Case", portal.case.id), "i": {"smsCodeRequired": True, "smsHelpText": "Ring"}},
+        token=portal.tokens["admin"],
+    )  # fmt: skip
+    assert overridden["data"]["caseCustomerPageOverride"]["errors"] == []
+    # and a holder signed in with the link alone
+    signed_in = await grant_login(client, brokered.access_token)
+    assert signed_in["codeRequired"] is False and signed_in["sessionToken"]
+    session = signed_in["sessionToken"]
+    case_id = gid("Case", portal.case.id)
+
+    # when the holder opens that case without a code
+    first = await gql(client, OPEN_WITH_CODE, {"session": session, "caseId": case_id})
+
+    # then no token: a code is sent to the holder's phone, as customerLogin does
+    asked = first["data"]["grantOpenCase"]
+    assert asked["token"] is None and asked["codeRequired"] is True, asked
+    assert asked["helpText"] == "Ring" and asked["errors"] == [] and asked["codeSentTo"]
+    [(phone, code)] = await sms_codes(engine, portal.insurer.id)
+    assert phone == "+47 911 22 333"
+    # a wrong code is refused, naming it
+    wrong = "000000" if code != "000000" else "111111"
+    refused = await gql(
+        client, OPEN_WITH_CODE, {"session": session, "caseId": case_id, "code": wrong}
+    )
+    assert refused["data"]["grantOpenCase"]["token"] is None
+    assert refused["data"]["grantOpenCase"]["errors"][0]["code"] == "CODE_INVALID"
+    # the right one opens the case
+    opened = await gql(
+        client, OPEN_WITH_CODE, {"session": session, "caseId": case_id, "code": code}
+    )
+    bearer = opened["data"]["grantOpenCase"]["token"]
+    page = await gql(client, CUSTOMER_PAGE, token=bearer)
+    assert page["data"]["customerPage"]["case"]["number"] == portal.case.number
+    # a covered case without the requirement opens with the session alone
+    other = await gql(
+        client, OPEN_WITH_CODE, {"session": session, "caseId": gid("Case", portal.handled_case.id)}
+    )
+    assert (
+        other["data"]["grantOpenCase"]["token"] and other["data"]["grantOpenCase"]["errors"] == []
+    )
+
+
+async def test_a_session_signed_in_with_a_code_opens_such_a_case_at_once(
+    client, world, brokered, engine, app_dispatcher_paused
+):
+    portal = world.portal
+    # given a portal requiring SMS codes, and a holder who signed in with one
+    await set_portal_settings(engine, portal.insurer.id, sms_code_required=True)
+    await gql(client, GRANT_LOGIN, {"token": brokered.access_token})
+    [(_, code)] = await sms_codes(engine, portal.insurer.id)
+    signed = await gql(client, GRANT_LOGIN, {"token": brokered.access_token, "code": code})
+    session = signed["data"]["customerGrantLogin"]["sessionToken"]
+
+    # when a covered case is opened
+    opened = await gql(
+        client, OPEN_WITH_CODE, {"session": session, "caseId": gid("Case", portal.case.id)}
+    )
+
+    # then it opens without a second code
+    payload = opened["data"]["grantOpenCase"]
+    assert payload["token"] and payload["codeRequired"] is False
+    assert len(await sms_codes(engine, portal.insurer.id)) == 1
