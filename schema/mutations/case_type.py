@@ -110,7 +110,7 @@ class CaseTypeCreateInput:
         default=False, description="Anyone with its public id may report cases of it."
     )
     default_priority_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Priority new cases get (a CasePriority of the portal)."
+        default=None, description="Priority new cases get (a `Priority` id of the portal, as `priorities` lists them)."
     )
     default_deadline_days: int | None = strawberry.field(
         default=None, description="New cases are due this many days (0–3650) after opening."
@@ -175,7 +175,7 @@ def _create_data(input: CaseTypeCreateInput) -> case_types.CaseTypeData:
         description=input.description,
         customer_reporting=input.customer_reporting,
         public_reporting=input.public_reporting,
-        default_priority_id=_id(input.default_priority_id, "CasePriority", "defaultPriorityId"),
+        default_priority_id=_id(input.default_priority_id, "Priority", "defaultPriorityId"),
         default_deadline_days=input.default_deadline_days,
         default_case_handler_id=_id(input.default_case_handler_id, "User", "defaultCaseHandlerId"),
         active=input.active,
@@ -195,7 +195,7 @@ def _maybe(given: Any, decode: Any) -> tuple[Any, bool]:
 
 def _update_data(input: CaseTypeUpdateInput) -> case_types.CaseTypeData:
     priority, no_priority = _maybe(
-        input.default_priority_id, lambda g: _id(g, "CasePriority", "defaultPriorityId")
+        input.default_priority_id, lambda g: _id(g, "Priority", "defaultPriorityId")
     )
     days, no_days = _maybe(input.default_deadline_days, int)
     handler, no_handler = _maybe(

@@ -17,6 +17,7 @@ from schema.enums import TaskKind
 from schema.node import Node, encode_global_id
 from schema.types.loading import load_one
 from schema.types.people import Office, User
+from schema.types.sla import Priority
 from server.db import enums
 
 CustomFieldKind = strawberry.enum(
@@ -108,7 +109,9 @@ class CaseType(Node):
         INSURER_ONLY, "The id anonymous reporters give to `publicCaseReport` (not the node id)."
     )
     default_priority_id: strawberry.ID | None = guarded(
-        NOT_FOR_CUSTOMERS, "The priority new cases of the type get (a CasePriority id)."
+        NOT_FOR_CUSTOMERS,
+        "The id of the priority new cases of the type get (a `Priority` id, as `priorities` "
+        "lists them).",
     )
     default_deadline_days: int | None = guarded(
         NOT_FOR_CUSTOMERS, "New cases are due this many days after they are opened."
@@ -128,11 +131,19 @@ class CaseType(Node):
             customer_reporting=row.customer_reporting,
             public_reporting=row.public_reporting,
             public_id=row.public_id,
-            default_priority_id=encode_global_id("CasePriority", priority) if priority else None,
+            default_priority_id=encode_global_id("Priority", priority) if priority else None,
             default_deadline_days=row.default_deadline_days,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    @guarded(NOT_FOR_CUSTOMERS, "The priority new cases of the type get.")
+    async def default_priority(self, info: strawberry.Info) -> Priority | None:
+        priority_id = self.row.default_priority_id
+        if priority_id is None:
+            return None
+        found = await info.context.loaders.priority_by_id.load(priority_id)
+        return Priority.from_row(found) if found is not None else None
 
     @guarded(NOT_FOR_CUSTOMERS, "The case handler new cases get when none is named.")
     async def default_case_handler(self, info: strawberry.Info) -> User | None:

@@ -110,7 +110,7 @@ async def test_inactive_defaults_are_refused_when_saving(client, world, engine):
     # when the admin names them as a type's defaults
     refused = {}
     for name, value in (
-        ("defaultPriorityId", gid("CasePriority", priority_id)),
+        ("defaultPriorityId", gid("Priority", priority_id)),
         ("defaultCaseHandlerId", gid("User", portal.handler.id)),
     ):
         result = await gql(
@@ -135,7 +135,7 @@ async def test_defaults_deactivated_since_are_skipped_on_new_cases(
     # given a type whose default priority and handler were active when it was saved
     priority_id = await _priority(engine, portal.insurer.id)
     case_type = await define_type(
-        defaultPriorityId=gid("CasePriority", priority_id),
+        defaultPriorityId=gid("Priority", priority_id),
         defaultCaseHandlerId=gid("User", portal.handler.id),
     )
     # and were deactivated since

@@ -165,7 +165,7 @@ async def test_a_new_case_lands_with_the_type_defaults_and_template_tasks(
         taskTemplates=templates,
         defaultDeadlineDays=10,
         defaultCaseHandlerId=gid("User", portal.admin.id),
-        defaultPriorityId=gid("CasePriority", priority_id),
+        defaultPriorityId=gid("Priority", priority_id),
     )
 
     payload = await open_case(case_type["id"], VALID, who="integration")
@@ -227,10 +227,40 @@ async def test_a_priority_of_another_portal_is_refused(client, world, engine):
 
     result = await gql(
         client, CASE_TYPE_CREATE,
-        {"input": type_input(defaultPriorityId=gid("CasePriority", foreign_id))},
+        {"input": type_input(defaultPriorityId=gid("Priority", foreign_id))},
         token=world.portal.tokens["admin"],
     )  # fmt: skip
 
     assert _fields(result["data"]["caseTypeCreate"]) == [
         ("BAD_USER_INPUT", ["input", "defaultPriorityId"])
     ]
+
+
+PRIORITY_CREATE = """mutation ($i: PriorityCreateInput!) {
+  priorityCreate(input: $i) { priority { id name } errors { code field message } }
+}"""
+TYPE_WITH_PRIORITY = """mutation ($input: CaseTypeCreateInput!) {
+  caseTypeCreate(input: $input) {
+    caseType { defaultPriorityId defaultPriority { id name } }
+    errors { code field message }
+  }
+}"""
+
+
+async def test_the_default_priority_takes_the_id_priorities_gives(client, world):
+    """The ids `priorityCreate`/`priorities` hand out are the ones a case type takes and
+    gives back (they once spoke of a `CasePriority` type the schema does not have)."""
+    admin = world.portal.tokens["admin"]
+    created = await gql(client, PRIORITY_CREATE, {"i": {"name": "Urgent"}}, token=admin)
+    priority = created["data"]["priorityCreate"]["priority"]
+
+    result = await gql(
+        client,
+        TYPE_WITH_PRIORITY,
+        {"input": {"name": "Storm", "defaultPriorityId": priority["id"]}},
+        token=admin,
+    )
+
+    payload = result["data"]["caseTypeCreate"]
+    assert payload["errors"] == []
+    assert payload["caseType"] == {"defaultPriorityId": priority["id"], "defaultPriority": priority}
