@@ -10,6 +10,7 @@ checked under the same lock, so a duplicate is always BAD_USER_INPUT on `name`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -55,6 +56,18 @@ class PriorityData:
     active: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """What differs between statuses and priorities when they are saved."""
+
+    model: Any
+    data_type: type
+    noun: str  # in event log actions: "workflowStatus.update"
+    subject: str  # the GraphQL type, the event log's subject type
+    missing: str  # the not-found message's noun
+    apply: Callable[[Any, Any], None]
+
+
 def _snapshot(row: Any, data_type: type) -> dict[str, Any]:
     return {f.name: getattr(row, f.name) for f in fields(data_type)}
 
@@ -93,12 +106,13 @@ async def _name_taken(
         raise bad_input(f"Another one is already called '{name}'.", "name")
 
 
-async def _apply_default(session: AsyncSession, actor: Principal, row: Any, model: Any) -> None:
+async def _apply_default(session: AsyncSession, actor: Principal, row: Any, kind: _Kind) -> None:
     """Make `row` the only default; the one that stops being it is logged too."""
     if not row.is_default:
         return
     if not row.active:
         raise bad_input("The default must be active.", "active")
+    model = kind.model
     await _lock_portal(session, row.insurer_id, model.__tablename__)
     replaced = await session.execute(
         update(model)
@@ -107,28 +121,69 @@ async def _apply_default(session: AsyncSession, actor: Principal, row: Any, mode
         .returning(model.id)
         .execution_options(synchronize_session=False)
     )
-    noun = "workflowStatus" if model is CaseWorkflowStatus else "priority"
     for (other_id,) in replaced.all():
         await event_log.record(
             session,
             actor=actor,
             insurer_id=row.insurer_id,
-            action=f"{noun}.update",
-            subject_type="WorkflowStatus" if model is CaseWorkflowStatus else "Priority",
+            action=f"{kind.noun}.update",
+            subject_type=kind.subject,
             subject_id=other_id,
             before={"is_default": True},
             after={"is_default": False},
         )
 
 
-async def _row_for_update(session: AsyncSession, model: Any, row_id: int, actor: Principal) -> Any:
+async def _create(session: AsyncSession, actor: Principal, kind: _Kind, row: Any, data: Any) -> Any:
+    """Save a new row (its defaults set by the caller) with the admin's values."""
+    kind.apply(row, data)
+    await _name_taken(session, kind.model, actor.insurer_id, row.name, None)
+    session.add(row)
+    await session.flush()
+    await _apply_default(session, actor, row, kind)
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=actor.insurer_id,
+        action=f"{kind.noun}.create",
+        subject_type=kind.subject,
+        subject_id=row.id,
+        after=_snapshot(row, kind.data_type),
+    )
+    return row
+
+
+async def _update(
+    session: AsyncSession, actor: Principal, kind: _Kind, row_id: int, data: Any
+) -> Any:
+    """Change a row of the portal; nothing is written (or logged) when nothing changes."""
+    model = kind.model
     # The portal's lock first, as every write here takes it before any row's: a rename
     # or a default change never waits for the lock while holding a row another waits on.
     await _lock_portal(session, actor.insurer_id, model.__tablename__)
     stmt = select(model).where(model.id == row_id, model.insurer_id == actor.insurer_id)
     row = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
     if row is None:
-        raise not_found("status" if model is CaseWorkflowStatus else "priority")
+        raise not_found(kind.missing)
+    before = _snapshot(row, kind.data_type)
+    kind.apply(row, data)
+    after = _snapshot(row, kind.data_type)
+    if after == before:
+        return row
+    if after["name"] != before["name"]:
+        await _name_taken(session, model, actor.insurer_id, row.name, row.id)
+    await session.flush()
+    await _apply_default(session, actor, row, kind)
+    await event_log.record(
+        session,
+        actor=actor,
+        insurer_id=actor.insurer_id,
+        action=f"{kind.noun}.update",
+        subject_type=kind.subject,
+        subject_id=row.id,
+        before=before,
+        after=after,
+    )
     return row
 
 
@@ -159,6 +214,11 @@ def _apply_status(row: CaseWorkflowStatus, data: StatusData) -> None:
         )
 
 
+STATUS = _Kind(
+    CaseWorkflowStatus, StatusData, "workflowStatus", "WorkflowStatus", "status", _apply_status
+)
+
+
 async def create_status(
     *, session: AsyncSession, actor: Principal, data: StatusData
 ) -> CaseWorkflowStatus:
@@ -176,48 +236,14 @@ async def create_status(
         is_default=False,
         active=True,
     )
-    _apply_status(row, data)
-    await _name_taken(session, CaseWorkflowStatus, actor.insurer_id, row.name, None)
-    session.add(row)
-    await session.flush()
-    await _apply_default(session, actor, row, CaseWorkflowStatus)
-    await event_log.record(
-        session,
-        actor=actor,
-        insurer_id=actor.insurer_id,
-        action="workflowStatus.create",
-        subject_type="WorkflowStatus",
-        subject_id=row.id,
-        after=_snapshot(row, StatusData),
-    )
-    return row
+    return await _create(session, actor, STATUS, row, data)  # type: ignore[no-any-return]
 
 
 async def update_status(
     *, session: AsyncSession, actor: Principal, status_id: int, data: StatusData
 ) -> CaseWorkflowStatus:
     require(sla.can_configure(actor), ADMINS_ONLY)
-    row = await _row_for_update(session, CaseWorkflowStatus, status_id, actor)
-    before = _snapshot(row, StatusData)
-    _apply_status(row, data)
-    after = _snapshot(row, StatusData)
-    if after == before:
-        return row
-    if after["name"] != before["name"]:
-        await _name_taken(session, CaseWorkflowStatus, actor.insurer_id, row.name, row.id)
-    await session.flush()
-    await _apply_default(session, actor, row, CaseWorkflowStatus)
-    await event_log.record(
-        session,
-        actor=actor,
-        insurer_id=actor.insurer_id,
-        action="workflowStatus.update",
-        subject_type="WorkflowStatus",
-        subject_id=row.id,
-        before=before,
-        after=after,
-    )
-    return row
+    return await _update(session, actor, STATUS, status_id, data)  # type: ignore[no-any-return]
 
 
 # --- priorities -------------------------------------------------------------------------
@@ -242,6 +268,9 @@ def _apply_priority(row: CasePriority, data: PriorityData) -> None:
             setattr(row, name, value)
 
 
+PRIORITY = _Kind(CasePriority, PriorityData, "priority", "Priority", "priority", _apply_priority)
+
+
 async def create_priority(
     *, session: AsyncSession, actor: Principal, data: PriorityData
 ) -> CasePriority:
@@ -257,45 +286,11 @@ async def create_priority(
         is_default=False,
         active=True,
     )
-    _apply_priority(row, data)
-    await _name_taken(session, CasePriority, actor.insurer_id, row.name, None)
-    session.add(row)
-    await session.flush()
-    await _apply_default(session, actor, row, CasePriority)
-    await event_log.record(
-        session,
-        actor=actor,
-        insurer_id=actor.insurer_id,
-        action="priority.create",
-        subject_type="Priority",
-        subject_id=row.id,
-        after=_snapshot(row, PriorityData),
-    )
-    return row
+    return await _create(session, actor, PRIORITY, row, data)  # type: ignore[no-any-return]
 
 
 async def update_priority(
     *, session: AsyncSession, actor: Principal, priority_id: int, data: PriorityData
 ) -> CasePriority:
     require(sla.can_configure(actor), ADMINS_ONLY)
-    row = await _row_for_update(session, CasePriority, priority_id, actor)
-    before = _snapshot(row, PriorityData)
-    _apply_priority(row, data)
-    after = _snapshot(row, PriorityData)
-    if after == before:
-        return row
-    if after["name"] != before["name"]:
-        await _name_taken(session, CasePriority, actor.insurer_id, row.name, row.id)
-    await session.flush()
-    await _apply_default(session, actor, row, CasePriority)
-    await event_log.record(
-        session,
-        actor=actor,
-        insurer_id=actor.insurer_id,
-        action="priority.update",
-        subject_type="Priority",
-        subject_id=row.id,
-        before=before,
-        after=after,
-    )
-    return row
+    return await _update(session, actor, PRIORITY, priority_id, data)  # type: ignore[no-any-return]

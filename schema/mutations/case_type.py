@@ -110,7 +110,9 @@ class CaseTypeCreateInput:
         default=False, description="Anyone with its public id may report cases of it."
     )
     default_priority_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Priority new cases get (a `Priority` id of the portal, as `priorities` lists them)."
+        default=None,
+        description="Priority new cases get (a `Priority` id of the portal, as `priorities` "
+        "lists them).",
     )
     default_deadline_days: int | None = strawberry.field(
         default=None, description="New cases are due this many days (0–3650) after opening."
