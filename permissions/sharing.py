@@ -14,12 +14,14 @@ from permissions.principal import Principal, Role
 
 
 def sharing_key(principal: Principal) -> Hashable:
-    """Staff of one portal share (no rule reads their user id); customers of one case
-    share; API keys share by company and scopes; partner users are keyed by themselves
-    (the external-case-handler rules depend on who they are)."""
+    """Staff are keyed by themselves too: `Case.viewerCan.receivesChatNotifications`
+    reads their user id (keyed by portal and level, one staff member once got another's
+    answer); customers of one case share; API keys share by company and scopes; partner
+    users are keyed by themselves (the external-case-handler rules depend on who they
+    are). Many sockets of one person still share one render."""
     match principal.role:
         case Role.STAFF:
-            return ("staff", principal.insurer_id, principal.authority_level)
+            return ("staff", principal.insurer_id, principal.authority_level, principal.user_id)
         case Role.CUSTOMER:
             return ("customer", principal.insurer_id, principal.case_id)
         case Role.INTEGRATION:

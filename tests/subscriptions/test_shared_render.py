@@ -90,3 +90,46 @@ async def test_concurrent_async_renders_of_one_scope_wait_for_the_first(
     assert case_loads[0] == 4  # two events x two operations, not x six sockets
     for socket, _ in sockets + other:
         await socket.close()
+
+
+VIEWER_CAN = """subscription { viewerCaseEvents(types: [MESSAGE]) {
+  message { body } case { viewerCan { receivesChatNotifications } } } }"""
+
+
+async def test_what_a_case_says_about_its_viewer_is_never_shared_between_staff(
+    ws_url, client, world, engine, settings
+):
+    """Two staff members of the same level: only the case handler receives the case's
+    chat notifications, and each is told so about themselves (a render shared by portal
+    and level once gave both the first one's answer)."""
+    from resolvers.auth import issue_token, user_claims
+    from server.db.engine import make_session_factory
+    from server.db.enums import UserKind
+    from server.db.models import User
+
+    portal = world.portal
+    async with make_session_factory(engine)() as session, session.begin():
+        colleague = User(
+            insurer_id=portal.insurer.id, company_id=portal.insurer.id, kind=UserKind.STAFF,
+            email=f"colleague-{portal.insurer.id}@test.casegraph", name="Cora Colleague",
+            password_hash="x", authority_level=portal.handler.authority_level,
+        )  # fmt: skip
+        session.add(colleague)
+    colleague_token = issue_token(user_claims(colleague), settings.signing_key(), 600)[0]
+    sockets = {
+        "handler": await open_subscribed(ws_url, portal.tokens["staff"], VIEWER_CAN, {}, 1),
+        "colleague": await open_subscribed(ws_url, colleague_token, VIEWER_CAN, {}, 1),
+    }
+    await asyncio.sleep(0.2)
+
+    await send_message(client, portal.tokens["staff"], portal.handled_case.id, "hello")
+
+    told = {}
+    for who, [(socket, op)] in sockets.items():
+        (event,) = await socket.collect(op, 1)
+        told[who] = event["data"]["viewerCaseEvents"]["case"]["viewerCan"]
+        await socket.close()
+    assert told == {
+        "handler": {"receivesChatNotifications": True},
+        "colleague": {"receivesChatNotifications": False},
+    }
