@@ -56,7 +56,7 @@ from server.db.models import (
     User,
 )
 from server.seed.demo_casetypes import seed_casetypes
-from server.seed.demo_customers import seed_customers
+from server.seed.demo_customers import DEMO_GRANT_TOKEN, seed_customers
 from server.seed.demo_mentions import seed_mentions
 from server.seed.demo_recurring import seed_recurring
 from server.seed.demo_sla import seed_sla
@@ -639,4 +639,12 @@ def print_demo_logins() -> None:
     print("then send the answer's token as 'Authorization: Bearer <token>'. Demo link tokens:")
     for token, description in DEMO_CUSTOMER_TOKENS:
         print(f"  {token:<{width}}  {description}")
+    print(
+        "\nA household's grant across customers (Nordlys, the Hansens' two cases):\n"
+        f'  mutation {{ customerGrantLogin(accessToken: "{DEMO_GRANT_TOKEN}") '
+        "{ sessionToken cases { id number } } }\n"
+        "then `grantOpenCase(sessionToken, caseId)` for a customer token of one case.\n"
+        "Self-service reporting: an admin's `caseTypes { name publicId }` gives the demo\n"
+        "type's public id for `publicCaseReport` (no sign-in needed)."
+    )
     print()
