@@ -14,24 +14,24 @@ sooner than that is not missed. A pass that hit its limit goes on at once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.services import recurring_runs
 from resolvers.services.recurring_cases import WAKE_CHANNEL
+from server.background import BackgroundLoop
 from server.db.engine import make_session_factory
 from server.pubsub.broker import Broker
 
 log = logging.getLogger(__name__)
 
 
-class RecurringRunner:
+class RecurringRunner(BackgroundLoop):
+    task_name = "recurring-case-runner"
+    wake_channel = WAKE_CHANNEL
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -41,29 +41,10 @@ class RecurringRunner:
         poll_seconds: float = 60.0,
         limit: int = recurring_runs.DEFAULT_LIMIT,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds, listen_dsn=listen_dsn)
         self.sessions = make_session_factory(engine)
         self.broker = broker
-        self.listen_dsn = listen_dsn
-        self.poll_seconds = poll_seconds
         self.limit = limit
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._listener: Any = None  # asyncpg connection holding LISTEN
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="recurring-case-runner")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_listener()
-
-    def nudge(self) -> None:
-        self._wake.set()
 
     async def run_once(self, now: dt.datetime | None = None) -> recurring_runs.Pass:
         """One pass over the due occurrences (what `casegraph recurring run-due` does)."""
@@ -71,39 +52,13 @@ class RecurringRunner:
             sessions=self.sessions, broker=self.broker, now=now, limit=self.limit
         )
 
-    async def _run(self) -> None:
-        while True:
-            await self._listen()
-            self._wake.clear()  # before the pass: a NOTIFY from now on is not lost
-            wait = self.poll_seconds
-            try:
-                done = await self.run_once()
-                if len(done.runs) >= self.limit:
-                    await asyncio.sleep(0)  # let requests in, then go on with the backlog
-                    continue
-                due = await recurring_runs.earliest_due(self.sessions)
-                if due is not None and not done.failed:
-                    until = (due - dt.datetime.now(dt.UTC)).total_seconds()
-                    # At least a moment: a due schedule another process holds right now.
-                    wait = min(wait, max(0.2, until + 0.01))
-            except Exception:  # the database may be away for a moment: try again later
-                log.exception("recurring case runner pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
-
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection if there is none; failures fall back to polling."""
-        if self.listen_dsn is None or (self._listener and not self._listener.is_closed()):
-            return
-        try:
-            self._listener = await asyncpg.connect(self.listen_dsn)
-            await self._listener.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("recurring LISTEN unavailable; polling", extra={"error": repr(exc)})
-            await self._close_listener()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            with contextlib.suppress(Exception):
-                await listener.close(timeout=2)
+    async def one_pass(self) -> float:
+        done = await self.run_once()
+        if len(done.runs) >= self.limit:
+            return 0  # the pass hit its limit: go on with the backlog
+        due = await recurring_runs.earliest_due(self.sessions)
+        if due is None or done.failed:
+            return self.poll_seconds
+        until = (due - dt.datetime.now(dt.UTC)).total_seconds()
+        # At least a moment: a due schedule another process holds right now.
+        return min(self.poll_seconds, max(0.2, until + 0.01))

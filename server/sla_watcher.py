@@ -12,21 +12,22 @@ so a case shows BREACHED at its due time whatever the poll interval).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.services import sla
 from resolvers.services.outbox import Outbox
+from server.background import BackgroundLoop
 from server.db.engine import make_session_factory
 from server.pubsub.broker import Broker
 
 log = logging.getLogger(__name__)
 
 
-class SlaWatcher:
+class SlaWatcher(BackgroundLoop):
+    task_name = "sla-watcher"
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -35,22 +36,10 @@ class SlaWatcher:
         poll_seconds: float = 5.0,
         batch_size: int = 100,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.sessions = make_session_factory(engine)
         self.broker = broker
-        self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sla-watcher")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def run_once(self) -> int:
         """Mark one batch per target of newly breached cases; the number marked."""
@@ -62,13 +51,6 @@ class SlaWatcher:
         await outbox.publish(self.broker)
         return marked
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                marked = await self.run_once()
-            except Exception:  # the database may be away for a moment: try again later
-                log.exception("SLA breach watch failed")
-                marked = 0
-            if marked >= self.batch_size:
-                continue  # more may be due right now
-            await asyncio.sleep(self.poll_seconds)
+    async def one_pass(self) -> float:
+        marked = await self.run_once()
+        return 0 if marked >= self.batch_size else self.poll_seconds  # 0: more may be due

@@ -14,16 +14,15 @@ polls every `poll_seconds` besides (a lost LISTEN connection only slows it down)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.services.notifications import SECRET_KINDS, WAKE_CHANNEL, render
+from server.background import BackgroundLoop
 from server.notify.senders import Outgoing, Senders
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,10 @@ def exponential_backoff(attempts: int) -> float:
     return float(min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
+    task_name = "notification-dispatcher"
+    wake_channel = WAKE_CHANNEL
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -80,34 +82,14 @@ class Dispatcher:
         max_attempts: int = 10,
         backoff: Callable[[int], float] = exponential_backoff,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds, listen_dsn=listen_dsn)
         self.engine = engine
         self.senders = senders
         self.public_url = public_url
-        self.listen_dsn = listen_dsn
-        self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._listener: Any = None  # asyncpg connection holding LISTEN
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_listener()
-
-    def nudge(self) -> None:
-        """Look for due rows now (in-process; other processes hear the NOTIFY)."""
-        self._wake.set()
 
     async def run_once(self) -> int:
         """Claim one batch of due rows and send them; the number claimed."""
@@ -156,36 +138,9 @@ class Dispatcher:
         async with self.engine.begin() as conn:
             await conn.execute(_SENT, {**outcome, "done": True})
 
-    async def _run(self) -> None:
-        while True:
-            await self._listen()
-            self._wake.clear()  # before claiming: a NOTIFY from now on is not lost
-            try:
-                claimed = await self.run_once()
-            except Exception:  # the database may be away for a moment: try again later
-                log.exception("notification dispatch failed")
-                claimed = 0
-            if claimed >= self.batch_size:
-                continue  # more may be due right now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection if there is none; failures fall back to polling."""
-        if self.listen_dsn is None or (self._listener and not self._listener.is_closed()):
-            return
-        try:
-            self._listener = await asyncpg.connect(self.listen_dsn)
-            await self._listener.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("notification LISTEN unavailable; polling", extra={"error": repr(exc)})
-            await self._close_listener()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            with contextlib.suppress(Exception):
-                await listener.close(timeout=2)
+    async def one_pass(self) -> float:
+        claimed = await self.run_once()
+        return 0 if claimed >= self.batch_size else self.poll_seconds  # 0: more may be due
 
 
 def plain_dsn(database_url: str) -> str:
