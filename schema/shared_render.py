@@ -21,7 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from graphql import ExecutionResult, OperationType
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -47,6 +47,22 @@ def tagged(payload: T, delivery: Delivery) -> T:
     tag = RenderTag(delivery.view.renders, (delivery.kind, delivery.position))
     object.__setattr__(payload, RENDER_TAG, tag)
     return payload
+
+
+def operation_key(operation: OperationDefinitionNode, variables: dict[str, Any]) -> Hashable | None:
+    """(document text, operation name, coerced variables); None: do not share."""
+    if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
+        return None
+    frozen = _freeze(variables)
+    if frozen is _UNSHAREABLE:
+        return None
+    name = operation.name.value if operation.name else None
+    return (operation.loc.source.body, name, frozen)
+
+
+def render_key(event: Hashable, op_key: Hashable) -> Hashable:
+    """Where a scope's render of `event` for one operation is kept in `View.renders`."""
+    return (event, op_key)
 
 
 class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -95,21 +111,10 @@ class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
     def _render_key(self, tag: RenderTag) -> Hashable | None:
         """(event, operation key); None: do not share."""
         if not self._operation_key_done:  # the same for every event of the subscription
-            self._operation_key = self._compute_operation_key()
+            self._operation_key = operation_key(self.operation, self.variable_values.coerced)
             self._operation_key_done = True
         op_key = self._operation_key
-        return None if op_key is None else (tag.event, op_key)
-
-    def _compute_operation_key(self) -> Hashable | None:
-        """(document text, operation name, variables); None: do not share."""
-        operation = self.operation
-        if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
-            return None
-        variables = _freeze(self.variable_values.coerced)
-        if variables is _UNSHAREABLE:
-            return None
-        name = operation.name.value if operation.name else None
-        return (operation.loc.source.body, name, variables)
+        return None if op_key is None else render_key(tag.event, op_key)
 
     async def _first_render(
         self,

@@ -16,8 +16,8 @@ import strawberry
 from resolvers.subscriptions import streams
 from resolvers.subscriptions.live import encode_event_cursor
 from schema.enums import FeedEventType
+from schema.live_frames import live_payloads
 from schema.node import decode_typed_id, encode_global_id
-from schema.shared_render import tagged
 from schema.types.case import Case
 from schema.types.loading import load_one
 from schema.types.notification import UserNotification
@@ -80,8 +80,9 @@ class Subscription:
         after: AfterArg = None,
     ) -> AsyncGenerator[Message, None]:
         row_id = decode_typed_id(case_id, "Case", "caseId")
-        async for delivery in streams.case_events(info.context, "messages", row_id, after):
-            yield tagged(Message.from_row(delivery.row), delivery)
+        deliveries = streams.case_events(info.context, "messages", row_id, after)
+        async for payload in live_payloads(info, deliveries, _message):
+            yield payload
 
     @strawberry.subscription(
         description="New entries of one case's news feed; customers receive only the "
@@ -94,8 +95,9 @@ class Subscription:
         after: AfterArg = None,
     ) -> AsyncGenerator[FeedEntry, None]:
         row_id = decode_typed_id(case_id, "Case", "caseId")
-        async for delivery in streams.case_events(info.context, "feed", row_id, after):
-            yield tagged(FeedEntry.from_row(delivery.row), delivery)
+        deliveries = streams.case_events(info.context, "feed", row_id, after)
+        async for payload in live_payloads(info, deliveries, _feed_entry):
+            yield payload
 
     @strawberry.subscription(
         description="Messages and feed entries of every case the viewer can see, for "
@@ -120,8 +122,9 @@ class Subscription:
     ) -> AsyncGenerator[CaseEvent, None]:
         kinds = frozenset(kind.value for kind in (types or list(CaseEventKind)))
         only = frozenset(t.value for t in feed_types) if feed_types is not None else None
-        async for delivery in streams.viewer_events(info.context, after, kinds, only):
-            yield tagged(_case_event(delivery), delivery)
+        deliveries = streams.viewer_events(info.context, after, kinds, only)
+        async for payload in live_payloads(info, deliveries, _case_event):
+            yield payload
 
     # --- mentions ---
     @strawberry.subscription(
@@ -133,8 +136,21 @@ class Subscription:
     async def viewer_notification_added(
         self, info: strawberry.Info, after: AfterArg = None
     ) -> AsyncGenerator[UserNotification, None]:
-        async for delivery in streams.viewer_notifications(info.context, after):
-            yield tagged(UserNotification.from_row(delivery.row), delivery)
+        deliveries = streams.viewer_notifications(info.context, after)
+        async for payload in live_payloads(info, deliveries, _notification):
+            yield payload
+
+
+def _message(delivery: Any) -> Message:
+    return Message.from_row(delivery.row)
+
+
+def _feed_entry(delivery: Any) -> FeedEntry:
+    return FeedEntry.from_row(delivery.row)
+
+
+def _notification(delivery: Any) -> UserNotification:
+    return UserNotification.from_row(delivery.row)
 
 
 def _case_event(delivery: Any) -> CaseEvent:

@@ -28,7 +28,7 @@ from server.errors import AppError, ErrorCode
 from server.http_media import http_status, negotiate
 from server.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.idempotency import checked_key, request_hash
-from server.websocket import TextFrameAdapter, socket_context
+from server.websocket import LegacyWSHandler, TextFrameAdapter, TransportWSHandler, socket_context
 from server.websocket import on_connect as accept_socket
 
 log = logging.getLogger("casegraph.errors")
@@ -94,6 +94,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 class CasegraphGraphQL(GraphQL):
     websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services = request.app.state.services

@@ -14,11 +14,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler as GraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import (
+    BaseGraphQLWSHandler as GraphQLWSHandler,
+)
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.auth import principal_from_bearer
 from resolvers.loaders import Loaders
 from resolvers.subscriptions.context import SocketContext
+from schema.live_frames import CURRENT_SINK, FrameSink
 from server.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -90,11 +97,15 @@ class TextFrameAdapter(ASGIWebSocketAdapter):
         OPEN_SOCKETS.add(response)
 
     async def send_json(self, message: Any) -> None:
+        data = self.view.encode_json(message)
+        await self.send_text(data.decode() if isinstance(data, bytes) else data)
+
+    async def send_text(self, text: str) -> None:
+        """One text frame (also a ready live frame: schema/live_frames)."""
         if self.ws.application_state is not WebSocketState.CONNECTED:
             return  # closed (shutdown, rejection): the reader loop ends the operations
-        data = self.view.encode_json(message)
         try:
-            await self.ws.send_text(data.decode() if isinstance(data, bytes) else data)
+            await self.ws.send_text(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
             # The client went away mid-send; its reader loop notices and cleans up.
             return
@@ -103,6 +114,22 @@ class TextFrameAdapter(ASGIWebSocketAdapter):
         if self.ws.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, OSError):
                 await self.ws.close(code=code, reason=reason)
+
+
+class TransportWSHandler(GraphQLTransportWSHandler):
+    """graphql-transport-ws; each operation's task knows where its ready frames go."""
+
+    async def run_operation(self, operation: Any) -> None:
+        CURRENT_SINK.set(FrameSink(self.websocket, operation.id, "next"))
+        await super().run_operation(operation)
+
+
+class LegacyWSHandler(GraphQLWSHandler):
+    """Legacy graphql-ws (subscriptions-transport-ws), likewise."""
+
+    async def handle_async_results(self, operation_id: str, *args: Any) -> None:
+        CURRENT_SINK.set(FrameSink(self.websocket, operation_id, "data"))
+        await super().handle_async_results(operation_id, *args)
 
 
 def socket_context(websocket: WebSocket, request_id: str, format_error: Any) -> SocketContext:
