@@ -4,6 +4,11 @@ Prints numbers; it is not a test. Loopback only; every loop is bounded in count 
 
     .venv/bin/python bench/fanout.py             # 1,000 and 10,000, one and two servers
     .venv/bin/python bench/fanout.py --subscribers 1000 --servers 1 --messages 50
+    .venv/bin/python bench/fanout.py --subscribers 1000 --servers 1 --messages 30 --rate 10
+
+A burst (the default) measures throughput: its last messages wait for the first ones to
+reach every socket. `--rate` sends a steady chat's pace and measures each message's own
+latency.
 
 Each message is committed by this script (lock the case row, insert, commit: what a
 mutation does), then its wake-up is published to Redis, as the server's outbox does. The
@@ -144,19 +149,31 @@ async def _client(
     out.put(("connected", failed))
     await asyncio.get_running_loop().run_in_executor(None, go.wait, CONNECT_TIMEOUT)
 
-    async def read(index: int, ws: Any) -> None:
-        got = received[index]
-        while len(got) < expected:
-            message = orjson.loads(await ws.recv())
-            if message.get("type") == "next":
-                body = message["payload"]["data"]["caseMessages"]["body"]
-                got.append((int(body.split(":")[1]), time.time()))
+    frames: list[list[tuple[str, float]]] = [[] for _ in sockets]
 
+    async def read(index: int, ws: Any) -> None:
+        # Stamp on receipt, parse afterwards: on this shared machine the clients' JSON work
+        # would otherwise compete with the server for the cores during the burst.
+        got = frames[index]
+        while len(got) < expected:
+            got.append((await ws.recv(), time.time()))
+
+    readers = [asyncio.create_task(read(i, ws)) for i, ws in enumerate(sockets)]
+    await asyncio.sleep(0.2)  # every reader is waiting in recv() before the burst starts
+    out.put(("reading", None))
     try:
         async with asyncio.timeout(RECEIVE_TIMEOUT):
-            await asyncio.gather(*(read(i, ws) for i, ws in enumerate(sockets)))
+            await asyncio.gather(*readers)
     except TimeoutError:
         pass  # counted as lost below
+    for index, got in enumerate(frames):
+        for frame, at in got:
+            message = orjson.loads(frame)
+            if message.get("type") != "next":
+                print("unexpected message:", frame[:300], file=sys.stderr, flush=True)
+                continue
+            body = message["payload"]["data"]["caseMessages"]["body"]
+            received[index].append((int(body.split(":")[1]), at))
     out.put(("received", received))
     for ws in sockets:
         await ws.close()
@@ -166,15 +183,19 @@ async def _client(
 
 
 async def publish_burst(url: str, redis_url: str, case_id: int, insurer: int, user: int,
-                        messages: int) -> dict[int, float]:  # fmt: skip
-    """Commit `messages` chat messages one transaction each; returns seq -> commit time."""
+                        messages: int, rate: float) -> dict[int, float]:  # fmt: skip
+    """Commit `messages` chat messages one transaction each, back to back (rate 0) or
+    `rate` per second; returns seq -> commit time."""
     import redis.asyncio as aioredis
 
     redis = aioredis.from_url(redis_url)
     conn = await asyncpg.connect(_plain(url))
     committed: dict[int, float] = {}
+    start = time.monotonic()
     try:
         for seq in range(messages):
+            if rate > 0:
+                await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
             async with conn.transaction():
                 await conn.execute("SELECT id FROM cases WHERE id = $1 FOR UPDATE", case_id)
                 row_id = await conn.fetchval(
@@ -207,7 +228,7 @@ def rss_kib(pid: int) -> int:
 
 
 def run_case(url: str, redis_url: str, subscribers: int, servers: int, messages: int,
-             client_procs: int) -> dict[str, Any]:  # fmt: skip
+             rate: float, client_procs: int) -> dict[str, Any]:  # fmt: skip
     insurer, user, case_id = asyncio.run(setup_portal(url))
     procs = [ServerProcess(url, 1, BENCH_DIR / f"fanout-server-{n}.log") for n in range(servers)]
     try:
@@ -236,8 +257,14 @@ def run_case(url: str, redis_url: str, subscribers: int, servers: int, messages:
         time.sleep(1.0)  # every subscription registered with its tail
         rss_after = [rss_kib(s.proc.pid) for s in procs]
         go.set()
+        for _ in clients:
+            kind, _ = out.get(timeout=CONNECT_TIMEOUT)
+            assert kind == "reading"
+        time.sleep(0.5)  # the clients' start-up is over: measure delivery, not that
         started = time.time()
-        committed = asyncio.run(publish_burst(url, redis_url, case_id, insurer, user, messages))
+        committed = asyncio.run(
+            publish_burst(url, redis_url, case_id, insurer, user, messages, rate)
+        )
         results: list[list[tuple[int, float]]] = []
         for _ in clients:
             kind, received = out.get(timeout=RECEIVE_TIMEOUT + 30)
@@ -289,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--messages", type=int, default=50, help="messages in the burst (50)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="messages per second; 0 (default) sends them back to back, a burst",
+    )  # fmt: skip
     parser.add_argument("--client-procs", type=int, default=4, help="client processes (4)")
     args = parser.parse_args(argv)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -298,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     print(" ".join(f"{c:>9}" for c in [*columns, "lost", "dup", "KiB/conn"]))
     for servers in args.servers:
         for subscribers in args.subscribers:
-            r = run_case(url, redis_url, subscribers, servers, args.messages, args.client_procs)
+            r = run_case(
+                url, redis_url, subscribers, servers, args.messages, args.rate, args.client_procs
+            )
             counts = [r["subscribers"], r["servers"], r["messages"], r["delivered"]]
             times = [r["p50_ms"], r["p99_ms"], r["max_ms"], r["per_s"]]
             tail = [r["lost"], r["duplicated"]]
