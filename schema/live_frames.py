@@ -6,13 +6,15 @@ errors, every other socket running the same operation gets the same `next` frame
 its operation id. Strawberry would still copy the result for each socket, run its
 extension hooks, build the message, encode it and hand it through Starlette: with a
 thousand sockets on one chat that was most of the server's time. So the subscription
-field's generator sends such a frame itself, encoded once per (scope, event, operation,
-operation id, protocol), and yields to Strawberry only what still needs rendering (the
-first socket of a scope, a render with errors, an operation that is not shared).
+field's generator sends such a frame itself: the render is encoded once per (scope, event,
+operation) and kept beside the scope's renders (`View.payloads`); only the message head
+(operation id, type) is the socket's own. Strawberry still renders what needs it (a
+scope's first socket, a render with errors, an operation that is not shared).
 
 Exact, not approximate: an error-free result has nothing per socket (no extension of this
-schema adds result extensions: tests/subscriptions/test_live_frames.py checks), and the
-frame is sent by the operation's own task, in order with everything else it sends.
+schema adds result extensions or rewrites streamed results: tests/subscriptions/
+test_live_frames.py checks), and the frame is sent by the operation's own task, in order
+with everything else it sends.
 """
 
 from __future__ import annotations
@@ -39,20 +41,20 @@ class TextSender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FrameSink:
-    """Where one operation's frames go: its socket, its id and the protocol's message."""
+    """Where one operation's frames go: its socket, and its message's head (id, type)."""
 
     socket: TextSender
-    operation_id: str
-    message_type: str  # "next" (graphql-transport-ws) or "data" (legacy graphql-ws)
+    head: str  # the message up to its payload, key order as the protocol handler's
 
-    def frame(self, payload: bytes) -> str:
-        """The message exactly as the protocol handler would encode it (same key order)."""
-        head: dict[str, Any] = (
-            {"id": self.operation_id, "type": "next"}
-            if self.message_type == "next"
-            else {"type": "data", "id": self.operation_id}
-        )
-        return orjson.dumps({**head, "payload": orjson.Fragment(payload)}).decode()
+    @classmethod
+    def of(cls, socket: TextSender, operation_id: Any, message_type: str) -> FrameSink:
+        op_id = orjson.dumps(operation_id).decode()  # clients may send any JSON value
+        if message_type == "next":  # graphql-transport-ws
+            return cls(socket, '{"id":' + op_id + ',"type":"next","payload":')
+        return cls(socket, '{"type":"data","id":' + op_id + ',"payload":')  # legacy graphql-ws
+
+    def frame(self, payload: str) -> str:
+        return self.head + payload + "}"
 
 
 # Set by the WebSocket protocol handlers (server/websocket.py) in each operation's task.
@@ -68,29 +70,29 @@ async def live_payloads(
     op_key = operation_key(info.operation, info.variable_values) if sink else None  # coerced
     async for delivery in deliveries:
         if sink is not None and op_key is not None:
-            frame = await _ready_frame(delivery, render_key(_event(delivery), op_key), sink)
-            if frame is not None:
-                await sink.socket.send_text(frame)
+            payload = await _ready_payload(delivery, render_key(_event(delivery), op_key))
+            if payload is not None:
+                delivery = None  # type: ignore[assignment]  # while idle, hold no batch
+                await sink.socket.send_text(sink.frame(payload))
                 continue
         yield tagged(build(delivery), delivery)
+        delivery = None  # type: ignore[assignment]
 
 
 def _event(delivery: Delivery) -> Hashable:
     return (delivery.kind, delivery.position)  # as schema.shared_render.tagged tags it
 
 
-async def _ready_frame(delivery: Delivery, key: Hashable, sink: FrameSink) -> str | None:
-    renders = delivery.view.renders
-    frames: dict[Any, Any] | None = renders.get(("frames", key))
-    if frames is None:
-        entry = renders.get(key)
-        if isinstance(entry, asyncio.Future):  # the scope's first socket is rendering it
-            entry = await asyncio.shield(entry)  # our cancellation must not cancel its render
-        if not isinstance(entry, ExecutionResult) or entry.errors:
-            return None  # not rendered (or failed), or errors: formatted per socket
-        frames = renders.setdefault(("frames", key), {None: orjson.dumps({"data": entry.data})})
-    frame_id = (sink.message_type, sink.operation_id)
-    frame = frames.get(frame_id)
-    if frame is None:
-        frame = frames[frame_id] = sink.frame(frames[None])  # None: the encoded payload
-    return frame  # type: ignore[no-any-return]
+async def _ready_payload(delivery: Delivery, key: Hashable) -> str | None:
+    """The scope's encoded render of the event, once it is done and has no errors."""
+    view = delivery.view
+    payload = view.payloads.get(key)
+    if payload is not None:
+        return payload
+    entry = view.renders.get(key)
+    if isinstance(entry, asyncio.Future):  # the scope's first socket is rendering it
+        entry = await asyncio.shield(entry)  # our cancellation must not cancel its render
+    if not isinstance(entry, ExecutionResult) or entry.errors:
+        return None  # not rendered (or failed), or errors: formatted per socket
+    payload = view.payloads[key] = orjson.dumps({"data": entry.data}).decode()
+    return payload

@@ -120,7 +120,7 @@ class TransportWSHandler(GraphQLTransportWSHandler):
     """graphql-transport-ws; each operation's task knows where its ready frames go."""
 
     async def run_operation(self, operation: Any) -> None:
-        CURRENT_SINK.set(FrameSink(self.websocket, operation.id, "next"))
+        CURRENT_SINK.set(FrameSink.of(self.websocket, operation.id, "next"))
         await super().run_operation(operation)
 
 
@@ -128,7 +128,7 @@ class LegacyWSHandler(GraphQLWSHandler):
     """Legacy graphql-ws (subscriptions-transport-ws), likewise."""
 
     async def handle_async_results(self, operation_id: str, *args: Any) -> None:
-        CURRENT_SINK.set(FrameSink(self.websocket, operation_id, "data"))
+        CURRENT_SINK.set(FrameSink.of(self.websocket, operation_id, "data"))
         await super().handle_async_results(operation_id, *args)
 
 

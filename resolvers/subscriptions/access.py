@@ -42,6 +42,7 @@ class View:
     cases: dict[int, Any]
     feed_ids: frozenset[int]
     renders: dict[Hashable, Any] = field(default_factory=dict)
+    payloads: dict[Hashable, str] = field(default_factory=dict)  # encoded renders, by key
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Ope
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from schema.root import build_schema
+from schema.socket_scope import SocketScope
 from tests.factories import gid
 from tests.subscriptions.test_shared_render import count_calls
 from tests.subscriptions.test_socket import send_message
@@ -77,8 +78,33 @@ async def test_ready_frames_keep_each_sockets_order_across_events(ws_url, client
         await socket.close()
 
 
-def test_no_schema_extension_adds_result_extensions():
-    """A ready frame has no `extensions`: true only while no extension returns results."""
+async def test_each_socket_gets_its_own_operation_id_of_any_json_type(ws_url, client, world):
+    """Ids equal in Python (1, 1.0, True) but not in JSON must not share a frame."""
+    portal = world.portal
+    token, case = portal.tokens["staff"], gid("Case", portal.case.id)
+    ids = ["a", "b", 1, 1.0, True]
+    for protocol in (TRANSPORT, LEGACY):
+        sockets = []
+        for op_id in ids:
+            socket = await GraphQLSocket.open(ws_url, token, protocol=protocol)
+            kind = "subscribe" if protocol == TRANSPORT else "start"
+            payload = {"query": CASE_MESSAGES, "variables": {"c": case}}
+            await socket.send({"id": op_id, "type": kind, "payload": payload})
+            sockets.append(socket)
+        await sockets[0].nothing_for("a", 0.2)
+        await send_message(client, token, portal.case.id, f"to {protocol}")
+        for op_id, socket in zip(ids, sockets, strict=True):
+            message = await socket.receive()
+            assert message["type"] in ("next", "data")
+            assert type(message["id"]) is type(op_id) and message["id"] == op_id
+            await socket.close()
+
+
+def test_no_schema_extension_changes_an_error_free_streamed_result():
+    """A ready frame skips the per-result hooks: true only while none returns results and
+    the one that sees streamed results (SocketScope) only formats errors."""
     for factory in build_schema().extensions:
         extension = factory if isinstance(factory, type) else type(factory())
         assert extension.get_results is SchemaExtension.get_results, extension
+        if extension.on_stream_result is not SchemaExtension.on_stream_result:
+            assert extension is SocketScope, extension
