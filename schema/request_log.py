@@ -8,7 +8,9 @@ import time
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from server.errors import AppError, ErrorCode
 
@@ -23,10 +25,22 @@ def error_code(error: GraphQLError) -> ErrorCode:
     coded = (error.extensions or {}).get("code")
     if original is None and coded in ErrorCode.__members__:
         return ErrorCode(coded)  # a validation rule that names its code (schema/limits.py)
-    if original is None or error.path is None:
-        # Parse, validation and variable coercion errors happen before any resolver runs.
+    if original is None or (error.path is None and _about_the_document(error)):
         return ErrorCode.GRAPHQL_VALIDATION_FAILED
     return ErrorCode.INTERNAL
+
+
+# Strawberry's own refusals of a request, raised before anything runs.
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+def _about_the_document(error: GraphQLError) -> bool:
+    """Parse, validation and variable coercion errors happen before any resolver runs;
+    they point at the document or wrap a GraphQL error. An exception that has neither a
+    path nor a location was raised while running the operation: by a subscription's event
+    stream (strawberry wraps it as it is) or an extension. That is a bug, not the client's."""
+    original = error.original_error
+    return bool(error.nodes) or isinstance(original, (GraphQLError, *_REQUEST_ERRORS))
 
 
 class RequestLog(SchemaExtension):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.subscriptions.access import Verdict, check_access, ended_error, verdict
-from resolvers.subscriptions.keyed_tails import PAGE, KeyedTails, Tail
+from resolvers.subscriptions.keyed_tails import KeyedTails, Tail
 from resolvers.subscriptions.subscriber import Delivery, Page, Subscriber
 from server.db.models import FeedEntry, Message
 
@@ -40,7 +40,7 @@ class CaseTails(KeyedTails):
     def page(self, subscriber: Subscriber, rows: list[Any], access: Any, after: int) -> Page:
         case_id = self.key_of(subscriber)
         view = access.view_for(subscriber.principal)
-        page = Page([], rows[-1].id if rows else after, full=len(rows) == PAGE)
+        page = Page([], rows[-1].id if rows else after, full=len(rows) == self.page_size)
         for row in rows or [None]:
             result = verdict(view, self.kind, case_id, row, one_case=True)
             if result in (Verdict.REVOKED, Verdict.LOST_CASE):

@@ -4,20 +4,25 @@ with subscribers in this process, one reader for all of them.
 Within one key, ids are in commit order (every writer locks the key's row before it draws
 an id), so "rows of K with id > p" never misses one that commits later. Each tail
 remembers the last id it read; a wake-up marks its key dirty and one statement reads the
-new rows of every dirty key, once per process. Subclasses say how a subscriber maps to
-its key, how a batch is checked and which rows each subscriber gets.
+new rows of every dirty key, once per process. Backlog pages (a subscriber resuming after
+a cursor, or lagging) are read in batches too (resolvers.subscriptions.coalesced_reads).
+Subclasses say how a subscriber maps to its key, how a batch is checked and which rows
+each subscriber gets.
 """
 
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, func, select
+from sqlalchemy import BigInteger, and_, cast, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resolvers.subscriptions.coalesced_reads import CoalescedReads
 from resolvers.subscriptions.subscriber import Page, Subscriber
 from resolvers.subscriptions.worker import Worker
 
@@ -38,6 +43,7 @@ class KeyedTails(Worker):
     """The tails of one model, keyed by its `key_column` (e.g. "case_id")."""
 
     key_column: str
+    page_size = PAGE  # an attribute so that tests can cut pages short
 
     def __init__(self, engine: AsyncEngine, model: Any) -> None:
         super().__init__()
@@ -48,6 +54,7 @@ class KeyedTails(Worker):
         self._recheck: set[int] = set()
         self._taken: set[int] = set()  # what the running step took, put back if it fails
         self._taken_recheck: set[int] = set()
+        self._backlogs = CoalescedReads(self._read_backlogs)
 
     # -- what subclasses decide ---------------------------------------------------------
 
@@ -128,18 +135,46 @@ class KeyedTails(Worker):
             del self._tails[tail.key]
 
     async def backlog(self, subscriber: Subscriber, after: int) -> Page:
-        key = self.key_of(subscriber)
-        column = getattr(self.model, self.key_column)
-        stmt = (
-            select(*self.model.__table__.c)
-            .where(column == key, self.model.id > after)
-            .order_by(self.model.id)
-            .limit(PAGE)
+        return await self._backlogs((subscriber, after))
+
+    async def _read_backlogs(self, requests: list[tuple[Subscriber, int]]) -> list[Page]:
+        """The backlog pages of a batch of (subscriber, after): one statement reads the
+        rows of every distinct (key, after), one check covers every subscriber."""
+        wanted = [(self.key_of(subscriber), after) for subscriber, after in requests]
+        rows = await self._read_pages(sorted(set(wanted)))
+        ids_by_key: dict[int, list[int]] = {}
+        rows_by_key: dict[int, list[Any]] = {}
+        for row in rows:
+            key = getattr(row, self.key_column)
+            ids_by_key.setdefault(key, []).append(row.id)
+            rows_by_key.setdefault(key, []).append(row)
+        subscribers = list(dict.fromkeys(subscriber for subscriber, _ in requests))
+        keys = list(dict.fromkeys(key for key, _ in wanted))
+        access = await self.check(subscribers, keys, rows)
+        pages = []
+        for (subscriber, after), (key, _) in zip(requests, wanted, strict=True):
+            # The rows read cover this page: its own read would return the first page_size
+            # rows of the key after `after`, and the statement read each of them.
+            start = bisect_right(ids_by_key.get(key, []), after)
+            own = rows_by_key.get(key, [])[start : start + self.page_size]
+            pages.append(self.page(subscriber, own, access, after))
+        return pages
+
+    async def _read_pages(self, wanted: list[tuple[int, int]]) -> list[Any]:
+        """The first page_size rows of each (key, after) in id order, each row once."""
+        model = self.model
+        groups = _pairs([key for key, _ in wanted], [after for _, after in wanted])
+        page = (
+            select(model.id)
+            .where(getattr(model, self.key_column) == groups.c.key, model.id > groups.c.after_id)
+            .order_by(model.id)
+            .limit(self.page_size)
+            .lateral("page")
         )
+        ids = select(page.c.id).select_from(groups).join(page, true())
+        stmt = select(*model.__table__.c).where(model.id.in_(ids)).order_by(model.id)
         async with self.engine.connect() as conn:
-            rows = list((await conn.execute(stmt)).all())
-        access = await self.check([subscriber], [key], rows)
-        return self.page(subscriber, rows, access, after)
+            return list((await conn.execute(stmt)).all())
 
     # -- the reader -------------------------------------------------------------------
 
@@ -181,15 +216,7 @@ class KeyedTails(Worker):
 
     async def _read_new(self, tails: list[Tail]) -> list[Any]:
         """New rows of every given key after its tail's position, in one statement."""
-        after = (
-            func.unnest(
-                cast([t.key for t in tails], ARRAY(BigInteger)),
-                cast([t.position for t in tails], ARRAY(BigInteger)),
-            )
-            .table_valued("key", "after_id")
-            .render_derived(with_types=False)
-            .alias("after")
-        )
+        after = _pairs([t.key for t in tails], [t.position for t in tails])
         model = self.model
         column = getattr(model, self.key_column)
         stmt = (
@@ -200,3 +227,13 @@ class KeyedTails(Worker):
         )
         async with self.engine.connect() as conn:
             return list((await conn.execute(stmt)).all())
+
+
+def _pairs(keys: Sequence[int], afters: Sequence[int | None]) -> Any:
+    """(key, after_id) rows from two arrays, as a table to join on."""
+    return (
+        func.unnest(cast(keys, ARRAY(BigInteger)), cast(afters, ARRAY(BigInteger)))
+        .table_valued("key", "after_id")
+        .render_derived(with_types=False)
+        .alias("after")
+    )

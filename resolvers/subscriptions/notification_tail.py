@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.subscriptions.access import Verdict, check_access, ended_error
-from resolvers.subscriptions.keyed_tails import PAGE, KeyedTails, Tail
+from resolvers.subscriptions.keyed_tails import KeyedTails, Tail
 from resolvers.subscriptions.subscriber import Delivery, Page, Subscriber
 from server.db.casework import UserNotification
 
@@ -40,7 +40,7 @@ class NotificationTails(KeyedTails):
 
     def page(self, subscriber: Subscriber, rows: list[Any], access: Any, after: int) -> Page:
         view = access.view_for(subscriber.principal)
-        page = Page([], rows[-1].id if rows else after, full=len(rows) == PAGE)
+        page = Page([], rows[-1].id if rows else after, full=len(rows) == self.page_size)
         if view is None:
             page.ended = ended_error(Verdict.REVOKED)
         else:

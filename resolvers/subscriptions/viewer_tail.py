@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from permissions import scopes
 from permissions.principal import Principal
+from permissions.sharing import sharing_key
 from resolvers.subscriptions.access import Verdict, check_access, ended_error, verdict
+from resolvers.subscriptions.coalesced_reads import CoalescedReads
 from resolvers.subscriptions.subscriber import Delivery, Page, Subscriber
 from resolvers.subscriptions.worker import Worker
 from server.db.models import Case, FeedEntry, Message
@@ -115,6 +118,7 @@ class ViewerTail(Worker):
     """One tail for every viewer subscription of this process, across portals."""
 
     name = "viewer-events"
+    page_size = PAGE  # an attribute so that tests can cut pages short
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
@@ -125,6 +129,7 @@ class ViewerTail(Worker):
         self._recheck: set[int | None] = set()
         self._settle_attempt = 0
         self._settle_handle: asyncio.TimerHandle | None = None
+        self._backlogs = CoalescedReads(self._read_backlogs)
 
     @property
     def subscriber_count(self) -> int:
@@ -177,14 +182,42 @@ class ViewerTail(Worker):
                 del self._by_insurer[subscriber.principal.insurer_id]
 
     async def backlog(self, subscriber: Subscriber, after: Position) -> Page:
-        principal = subscriber.principal
+        return await self._backlogs((subscriber, after))
+
+    async def _read_backlogs(self, requests: list[tuple[Subscriber, Position]]) -> list[Page]:
+        """The backlog pages of a batch of (subscriber, after) on one connection: one read
+        per distinct (portal, kinds, after, sharing key), one check for every subscriber.
+        Equal sharing keys pass the same row scopes (permissions.sharing), so the rows a
+        read narrows to one principal's cases are those of every principal of its group."""
+        reads: dict[Hashable, tuple[list[tuple[Position, str, Any]], bool]] = {}
         async with self.engine.connect() as conn:
-            rows, full, _ = await read_settled(
-                conn, [principal.insurer_id], after, PAGE, kinds=subscriber.kinds,
-                principal=principal,
-            )  # fmt: skip
-        access = await self._check([subscriber], rows)
-        view = access.view_for(principal)
+            for subscriber, after in requests:
+                group = _backlog_group(subscriber, after)
+                if group not in reads:
+                    principal = subscriber.principal
+                    rows, full, _ = await read_settled(
+                        conn, [principal.insurer_id], after, self.page_size, kinds=subscriber.kinds,
+                        principal=principal,
+                    )  # fmt: skip
+                    reads[group] = rows, full
+        distinct = {row[0]: row for rows, _ in reads.values() for row in rows}
+        subscribers = list(dict.fromkeys(subscriber for subscriber, _ in requests))
+        access = await self._check(subscribers, list(distinct.values()))
+        pages = []
+        for subscriber, after in requests:
+            rows, full = reads[_backlog_group(subscriber, after)]
+            pages.append(self._page(subscriber, after, rows, full, access))
+        return pages
+
+    def _page(
+        self,
+        subscriber: Subscriber,
+        after: Position,
+        rows: list[tuple[Position, str, Any]],
+        full: bool,
+        access: Any,
+    ) -> Page:
+        view = access.view_for(subscriber.principal)
         page = Page([], rows[-1][0] if rows else after, full)
         if view is None:
             page.ended = ended_error(Verdict.REVOKED)
@@ -247,3 +280,9 @@ class ViewerTail(Worker):
         if not subscriber.wants(kind, row):
             return False
         return verdict(view, kind, row.case_id, row, one_case=False) is Verdict.DELIVER
+
+
+def _backlog_group(subscriber: Subscriber, after: Position) -> Hashable:
+    """Backlog requests that one read_settled call answers alike."""
+    principal = subscriber.principal
+    return (principal.insurer_id, subscriber.kinds, after, sharing_key(principal))
