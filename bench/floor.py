@@ -16,6 +16,8 @@ import orjson
 from driver import Op, Pick, mixed, rotation
 from workloads import MIX
 
+from resolvers.compiled.executor import keep_session
+
 
 def gid(type_name: str, column: str) -> str:
     """SQL for the server's opaque global id: base64url('<Type>:<id>') without padding."""
@@ -194,8 +196,10 @@ class FloorWorkloads:
 async def open_pool(url: str, size: int) -> asyncpg.Pool:
     """A pool of exactly `size` connections; UTC so timestamps print as the server's do."""
     plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    # No reset round trip on release, as the server's compiled reads (keep_session).
     pool = await asyncpg.create_pool(
-        plain, min_size=size, max_size=size, server_settings={"timezone": "UTC"}
-    )
+        plain, min_size=size, max_size=size, server_settings={"timezone": "UTC"},
+        reset=keep_session,
+    )  # fmt: skip
     assert pool is not None
     return pool

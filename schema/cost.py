@@ -82,6 +82,29 @@ def actual_cost(data: Any, operation_type: OperationType | None, root_fields: in
     return count
 
 
+def actual_cost_of_json(body: bytes, operation_type: OperationType | None, root_fields: int) -> int:
+    """`actual_cost` of a response body `{"data": ...}` that is still JSON text, without
+    decoding it: decoding and walking a 60 KB page costs ~0.7 ms of Python per request."""
+    # Less the response object and the root `data` object, which is free (null: nothing).
+    count = max(_objects_in_json(body) - 2, 0)
+    if operation_type is OperationType.MUTATION:
+        count += MUTATION_COST * root_fields
+    return count
+
+
+_NOT_BRACE_OR_QUOTE = bytes(b for b in range(256) if b not in b'{"')
+
+
+def _objects_in_json(body: bytes) -> int:
+    """The `{` that open objects: those outside strings. Only C-level bytes operations.
+
+    Escaped backslashes go first, so every `\\"` left is an escaped quote inside a string;
+    once those are gone too, the remaining quotes alternate opening and closing strings."""
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = plain.translate(None, _NOT_BRACE_OR_QUOTE)
+    return b"".join(skeleton.split(b'"')[::2]).count(b"{")
+
+
 def _defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     for definition in operation.variable_definitions or ():

@@ -33,7 +33,7 @@ from graphql.validation import NoDeprecatedCustomRule, validate
 from strawberry.schema.schema import validate_document
 
 from permissions.principal import Principal, Role
-from schema.cost import MAX_COST, actual_cost, estimate_cost
+from schema.cost import MAX_COST, actual_cost, actual_cost_of_json, estimate_cost
 from schema.limits import LIMIT_RULES, parse_limited
 from server.errors import AppError, ErrorCode, forbidden
 from server.ratelimit import Buckets, Budget, rate_limited
@@ -70,6 +70,15 @@ class Ticket:
     def report(self, data: Any) -> dict[str, Any]:
         """`extensions.cost` of the response whose data is `data`."""
         actual = actual_cost(data, self.operation_type, self.root_fields) if self.valid else 0
+        return self._report(actual)
+
+    def report_json(self, body: bytes) -> dict[str, Any]:
+        """`extensions.cost` of a response that is still JSON text (`{"data": ...}`)."""
+        valid = self.valid
+        actual = actual_cost_of_json(body, self.operation_type, self.root_fields) if valid else 0
+        return self._report(actual)
+
+    def _report(self, actual: int) -> dict[str, Any]:
         budget = self.budget
         return {
             "requested": self.cost,

@@ -107,7 +107,7 @@ class CompiledFastPath:
         if answer is None:
             return False
         del scope[TICKET_SCOPE_KEY]
-        cost = orjson.dumps({"cost": ticket.report(orjson.loads(answer)["data"])})
+        cost = orjson.dumps({"cost": ticket.report_json(answer)})
         answer = answer.rstrip()[:-1] + b',"extensions":' + cost + b"}"
         media_type = negotiate(headers.get(b"accept", b"").decode("latin-1")).encode()
         request_id = new_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))

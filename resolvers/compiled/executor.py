@@ -58,6 +58,12 @@ class Analysis:
     failed: set[Any] = field(default_factory=set)
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """A released connection is only rolled back if a transaction is open (asyncpg does
+    that itself). Its default reset (unlock advisory locks, close cursors, unlisten, reset
+    settings) is a second round trip per request, and these reads change none of that."""
+
+
 class CompiledReads:
     def __init__(self, schema: GraphQLSchema, pool: asyncpg.Pool, cache_size: int = 500) -> None:
         self.schema = schema
@@ -74,7 +80,9 @@ class CompiledReads:
         # Generic plans: the statements are prepared once per connection and their
         # parameters are ids and page sizes, so re-planning each execution buys nothing.
         settings = {"plan_cache_mode": "force_generic_plan"}
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, server_settings=settings)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=size, server_settings=settings, reset=keep_session
+        )
         return cls(schema, pool)
 
     async def close(self) -> None:
