@@ -11,12 +11,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import asyncpg
 import orjson
 from driver import Op, Pick, mixed, rotation
 from workloads import MIX
 
-from resolvers.compiled.executor import keep_session
+from resolvers.compiled.connections import Connections
 
 
 def gid(type_name: str, column: str) -> str:
@@ -157,7 +156,7 @@ FROM cases c WHERE c.id = $2 AND c.insurer_id = $1
 class FloorWorkloads:
     """The same three workloads and the mix, over a pool of asyncpg connections."""
 
-    def __init__(self, pool: asyncpg.Pool, insurer_id: int, case_ids: list[int]) -> None:
+    def __init__(self, pool: Connections, insurer_id: int, case_ids: list[int]) -> None:
         self.pool = pool
         self.insurer_id = insurer_id
         self.next_id = rotation(case_ids)
@@ -168,11 +167,12 @@ class FloorWorkloads:
         return data
 
     async def _run(self, name: str, case_id: int | None) -> str:
-        if name == "W1":
-            text = await self.pool.fetchval(W1_SQL, self.insurer_id)
-        else:
-            sql = W2_SQL if name == "W2" else W3_SQL
-            text = await self.pool.fetchval(sql, self.insurer_id, case_id)
+        async with self.pool.acquire() as connection:
+            if name == "W1":
+                text = await connection.fetchval(W1_SQL, self.insurer_id)
+            else:
+                sql = W2_SQL if name == "W2" else W3_SQL
+                text = await connection.fetchval(sql, self.insurer_id, case_id)
         if text is None:
             raise LookupError(f"{name}: no row for case {case_id}")
         return str(text)
@@ -193,13 +193,8 @@ class FloorWorkloads:
         return single | {"MIXED": mixed([(w, single[name]) for name, w in MIX])}
 
 
-async def open_pool(url: str, size: int) -> asyncpg.Pool:
-    """A pool of exactly `size` connections; UTC so timestamps print as the server's do."""
+def open_pool(url: str, size: int) -> Connections:
+    """Up to `size` connections, checked out as the server's compiled reads do theirs (no
+    reset round trip); UTC so timestamps print as the server's do."""
     plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    # No reset round trip on release, as the server's compiled reads (keep_session).
-    pool = await asyncpg.create_pool(
-        plain, min_size=size, max_size=size, server_settings={"timezone": "UTC"},
-        reset=keep_session,
-    )  # fmt: skip
-    assert pool is not None
-    return pool
+    return Connections(plain, size, {"timezone": "UTC"})

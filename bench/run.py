@@ -92,10 +92,15 @@ async def bench_floor(
 ) -> tuple[dict[str, Result], dict[str, str | None], int]:
     meters = cpu_meters(None, await postmaster_pid(url))
     sessions = SessionCounter(url)
-    pool = await open_pool(url, args.concurrency)
+    pool = open_pool(url, args.concurrency)
     try:
-        insurer = await pool.fetchval("SELECT insurer_id FROM users WHERE email = $1", EMAIL)
-        cases = await pool.fetchval("SELECT count(*) FROM cases WHERE insurer_id = $1", insurer)
+        async with pool.acquire() as connection:
+            insurer = await connection.fetchval(
+                "SELECT insurer_id FROM users WHERE email = $1", EMAIL
+            )
+            cases = await connection.fetchval(
+                "SELECT count(*) FROM cases WHERE insurer_id = $1", insurer
+            )
         floor = FloorWorkloads(pool, insurer, [row_id(i) for i in ids])
         shapes = {
             name: first_difference(sample, await floor.fetch(name, row_id(ids[0])))

@@ -20,6 +20,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from permissions.principal import Principal, Role
 from resolvers.compiled import sql
 from resolvers.compiled.builder import DENIED, Normalizer
+from resolvers.compiled.connections import Connections
 from resolvers.compiled.roots import NON_NULL_ROOTS, ROOTS
 from resolvers.compiled.selection import NotCompilable, Sel, collect, fragments_of, operation_of
 from resolvers.compiled.types import TypeCompiler
@@ -58,14 +59,8 @@ class Analysis:
     failed: set[Any] = field(default_factory=set)
 
 
-async def keep_session(connection: asyncpg.Connection) -> None:
-    """A released connection is only rolled back if a transaction is open (asyncpg does
-    that itself). Its default reset (unlock advisory locks, close cursors, unlisten, reset
-    settings) is a second round trip per request, and these reads change none of that."""
-
-
 class CompiledReads:
-    def __init__(self, schema: GraphQLSchema, pool: asyncpg.Pool, cache_size: int = 500) -> None:
+    def __init__(self, schema: GraphQLSchema, pool: Connections, cache_size: int = 500) -> None:
         self.schema = schema
         self.pool = pool
         self.cache_size = cache_size
@@ -73,17 +68,14 @@ class CompiledReads:
 
     @classmethod
     async def open(cls, schema: GraphQLSchema, database_url: str, *, size: int) -> CompiledReads:
-        """With a plain asyncpg pool of its own: a checkout costs a fraction of the ORM
-        pool's, and this path needs nothing else from SQLAlchemy."""
+        """With asyncpg connections of its own (resolvers/compiled/connections.py): a
+        checkout costs a fraction of the ORM pool's, and this path needs nothing else."""
         dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         dsn = dsn.replace("postgres://", "postgresql://", 1)
         # Generic plans: the statements are prepared once per connection and their
         # parameters are ids and page sizes, so re-planning each execution buys nothing.
         settings = {"plan_cache_mode": "force_generic_plan"}
-        pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=size, server_settings=settings, reset=keep_session
-        )
-        return cls(schema, pool)
+        return cls(schema, Connections(dsn, size, settings))
 
     async def close(self) -> None:
         await self.pool.close()
