@@ -51,15 +51,31 @@ class CaseTails(KeyedTails):
         return page
 
     def dispatch(self, tail: Tail, rows: list[Any], access: Any, checked: set[Subscriber]) -> None:
+        # Verdicts depend on the view alone: decide once per permission scope, not per socket.
+        decided: dict[int, tuple[Verdict, list[Delivery]]] = {}
         for subscriber in list(tail.subscribers):
             if subscriber not in checked:
                 continue  # registered during this batch (see KeyedTails.dispatch)
             view = access.view_for(subscriber.principal)
-            # The case itself first: a lost case ends the stream even without new rows.
-            result = verdict(view, self.kind, tail.key, None, one_case=True)
+            outcome = decided.get(id(view))
+            if outcome is None:
+                outcome = decided[id(view)] = self._outcome(view, tail.key, rows)
+            result, deliveries = outcome
             if result is not Verdict.DELIVER:
                 subscriber.end(ended_error(result))
                 continue
-            for row in rows:
-                if verdict(view, self.kind, tail.key, row, one_case=True) is Verdict.DELIVER:
-                    subscriber.push(Delivery(row.id, self.kind, row, view))  # type: ignore[arg-type]
+            for delivery in deliveries:
+                subscriber.push(delivery)
+
+    def _outcome(self, view: Any, case_id: int, rows: list[Any]) -> tuple[Verdict, list[Delivery]]:
+        """The case itself first (a lost case ends the stream even without new rows), then
+        the rows this scope may receive."""
+        result = verdict(view, self.kind, case_id, None, one_case=True)
+        if result is not Verdict.DELIVER:
+            return result, []
+        deliveries = [
+            Delivery(row.id, self.kind, row, view)
+            for row in rows
+            if verdict(view, self.kind, case_id, row, one_case=True) is Verdict.DELIVER
+        ]
+        return result, deliveries
