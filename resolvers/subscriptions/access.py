@@ -3,7 +3,7 @@
 A live subscription must only deliver what its principal could query at that moment. For
 each batch of rows a tail reads, `check_access` re-reads every distinct credential among
 the receiving subscribers (a revoked grant or a deactivated user yields None) and, per
-distinct sharing key, which of the batch's cases and feed entries that scope can see,
+distinct visibility key, which of the batch's cases and feed entries that scope can see,
 with the same SQL scopes the queries use. Subscribers then decide in memory. The cases
 of one-case subscriptions that start together are checked in batches too (CaseChecks).
 """
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from permissions import rules, scopes
 from permissions.principal import Principal
-from permissions.sharing import identity_key, sharing_key
+from permissions.sharing import identity_key, sharing_key, visibility_key
 from resolvers.auth import (
     api_key_principal,
     api_key_select,
@@ -100,10 +100,14 @@ async def check_access(
     async with engine.connect() as conn:
         fresh = await live_principals(conn, {identity_key(p) for p in principals})
         views: dict[Hashable, View] = {}
+        seen: dict[Hashable, tuple[dict[int, Any], frozenset[int]]] = {}
         for principal in fresh.values():
             if principal is None or sharing_key(principal) in views:
                 continue
-            cases, feed = await visible(conn, principal, case_ids, feed_ids)
+            scope = visibility_key(principal)  # all staff of a portal: one read
+            if scope not in seen:
+                seen[scope] = await visible(conn, principal, case_ids, feed_ids)
+            cases, feed = seen[scope]
             views[sharing_key(principal)] = View(principal, Loaders(engine, principal), cases, feed)
     return Access(fresh, views)
 
@@ -134,8 +138,8 @@ async def visible(
 class CaseChecks:
     """`await case_checks(principal, case_id)`: the case (its id and external case handler)
     if the principal sees it now, else None. Subscriptions that start together (a restart
-    reconnects them all) are checked together: a statement per permission scope (sharing
-    key) of the batch, on one connection, read after each of them asked."""
+    reconnects them all) are checked together: a statement per visibility key of the
+    batch (all staff of a portal share one), on one connection, read after each asked."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -147,12 +151,12 @@ class CaseChecks:
     async def _read_batch(self, requests: list[tuple[Principal, int]]) -> list[Any | None]:
         wanted: dict[Hashable, tuple[Principal, set[int]]] = {}
         for principal, case_id in requests:
-            wanted.setdefault(sharing_key(principal), (principal, set()))[1].add(case_id)
+            wanted.setdefault(visibility_key(principal), (principal, set()))[1].add(case_id)
         seen: dict[Hashable, dict[int, Any]] = {}
         async with self.engine.connect() as conn:
             for scope, (principal, case_ids) in wanted.items():
                 seen[scope], _ = await visible(conn, principal, case_ids, ())
-        return [seen[sharing_key(principal)].get(case_id) for principal, case_id in requests]
+        return [seen[visibility_key(principal)].get(case_id) for principal, case_id in requests]
 
 
 async def live_principals(

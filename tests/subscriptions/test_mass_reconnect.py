@@ -5,8 +5,14 @@ statements in all, where one by one each socket cost four. Checks are as strict 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.dialects import postgresql
+
+from permissions import scopes
+from permissions.principal import Scope
+from permissions.sharing import visibility_key
 from resolvers.auth import issue_token, principal_from_bearer
 from resolvers.loaders import Loaders
 from resolvers.subscriptions.access import CaseChecks
@@ -42,8 +48,9 @@ async def test_hundreds_of_sockets_subscribing_at_once_cost_a_few_statements(
         await quiet(counter)
     try:
         # Per batch: the sign-ins (a statement per kind of credential), the case checks (one
-        # per permission scope), the last ids (one); and the new tail's first read and check:
-        # 14 when every socket lands in one batch of each. One by one it was 1,200.
+        # per visibility key: here all three scopes see the portal), the last ids (one); and
+        # the new tail's first read and check: 10 when every socket lands in one batch of
+        # each. One by one it was 1,200.
         assert counter.count <= 30, counter.statements
         last_id_reads = [s for s in counter.statements if "unnest" in s and "max(" in s]
         assert 1 <= len(last_id_reads) <= 10, last_id_reads
@@ -121,3 +128,34 @@ async def test_case_checks_in_a_batch_answer_as_each_principals_own_read(world, 
     assert [row and (row.id, row.external_case_handler_id) for row in rows] == alone
     assert len({row for row in alone}) >= 4  # seen and unseen, with and without a handler
     assert counter.count <= len(people)  # one per permission scope, whatever the cases
+
+
+async def test_equal_visibility_keys_get_the_same_case_and_feed_scopes(world, engine, settings):
+    """What lets CaseChecks and check_access read once for all staff of a portal: any two
+    principals with equal keys get the same SQL, parameters and all, from both scopes."""
+    portal, foreign = world.portal, world.foreign
+    labels = ("staff", "admin", "partner", "other_partner", "ech", "customer", "integration",
+              "integration_readonly", "partner_integration")  # fmt: skip
+    people = [await principal(engine, settings, w.tokens[lb]) for w in (portal, foreign) for lb in labels]  # fmt: skip
+    staff, integration = people[0], people[6]
+    people += [
+        replace(staff, user_id=0, authority_level=0, office_id=1),
+        replace(integration, api_key_id=0, scopes=frozenset({Scope.CASES_READ.value})),
+        replace(integration, api_key_id=1, scopes=frozenset({Scope.MESSAGES_READ.value})),
+    ]
+    by_key: dict[Any, set[str]] = {}
+    for who in people:
+        by_key.setdefault(visibility_key(who), set()).add(scope_sql(who))
+    assert all(len(sql) == 1 for sql in by_key.values()), by_key
+    portal_key = visibility_key(staff)
+    # Three staff members (one made here) and three of the insurer's keys that read cases
+    # (one made here): one read for all six.
+    assert sum(visibility_key(p) == portal_key for p in people) == 6
+
+
+def scope_sql(who: Any) -> str:
+    conditions = (scopes.visible_cases(who), scopes.visible_feed(who))
+    dialect = postgresql.dialect()
+    return " / ".join(
+        str(c.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for c in conditions
+    )
