@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from permissions.principal import Principal, Role
+from permissions.principal import Principal, Role, Scope
 
 
 def sharing_key(principal: Principal) -> Hashable:
@@ -34,6 +34,16 @@ def sharing_key(principal: Principal) -> Hashable:
             )
         case _:
             return principal
+
+
+def visibility_key(principal: Principal) -> Hashable:
+    """Coarser than sharing_key, for two scopes only: principals with equal keys get the
+    same `scopes.visible_cases` and `scopes.visible_feed`. Staff and the insurer's own API
+    keys that read cases see the whole portal, whoever they are; everyone else goes by the
+    sharing key. A test compares the two scopes' SQL across keys."""
+    if principal.acts_as_insurer and principal.has_scope(Scope.CASES_READ):
+        return ("portal", principal.insurer_id)
+    return sharing_key(principal)
 
 
 def identity_key(principal: Principal) -> Hashable:

@@ -44,6 +44,9 @@ LINK_TOKEN_PREFIX = "cgc_"
 # The subject kind of a signed customer grant session (`customerGrantLogin`): it only
 # lists and opens the covered cases, never acts as a bearer principal itself.
 CUSTOMER_GRANT_SESSION = "customer-grant"
+# Why a well-formed credential is refused: what the database says of it now.
+USER_GONE = "This account is disabled or no longer exists."
+GRANT_GONE = "This customer access has been revoked or has expired."
 
 
 def hash_password(password: str) -> str:
@@ -157,21 +160,34 @@ class _Hint:
 
 async def principal_from_bearer(engine: AsyncEngine, token: str, key: str) -> Principal:
     """Resolve a bearer credential to a principal, or raise UNAUTHENTICATED."""
+    kind, subject = bearer_subject(token, key)
+    if kind == "key":
+        return await _principal_from_api_key(engine, *subject)
+    if kind == "grant":
+        return await _principal_from_grant(engine, subject)
+    return await _principal_from_user(engine, subject)
+
+
+def bearer_subject(token: str, key: str) -> tuple[str, Any]:
+    """Whom a bearer credential names, before the database is asked: ("user", id),
+    ("grant", id) or ("key", (prefix, secret)); UNAUTHENTICATED when it cannot be valid."""
     if token.startswith(API_KEY_PREFIX):
-        return await _principal_from_api_key(engine, token)
+        try:
+            prefix, secret = token[len(API_KEY_PREFIX) :].split("_", 1)
+        except ValueError as exc:
+            raise unauthenticated("The API key is malformed.") from exc
+        return "key", (prefix, secret)
     claims = _verified_claims(token, key)
     if claims.get("exp", 0) <= time.time():
         raise unauthenticated("The token has expired; sign in again.")
     kind, _, subject = str(claims.get("sub", "")).partition(":")
     if not subject.isascii() or not subject.isdigit():
         raise unauthenticated("The token is not valid.")
-    if kind == "grant":
-        return await _principal_from_grant(engine, int(subject))
     if kind == CUSTOMER_GRANT_SESSION:
         raise unauthenticated(
             "A customer grant session only lists and opens cases (grantCases, grantOpenCase)."
         )
-    return await _principal_from_user(engine, int(subject))
+    return ("grant" if kind == "grant" else "user"), int(subject)
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -207,7 +223,7 @@ async def _principal_from_user(engine: AsyncEngine, user_id: int) -> Principal:
     async with engine.connect() as conn:
         row = (await conn.execute(stmt)).first()
     if row is None:
-        raise unauthenticated("This account is disabled or no longer exists.")
+        raise unauthenticated(USER_GONE)
     return user_principal(row, user_id)
 
 
@@ -264,7 +280,7 @@ async def _principal_from_grant(engine: AsyncEngine, grant_id: int) -> Principal
         row = (await conn.execute(grant_select().where(CustomerAccessGrant.id == grant_id))).first()
     principal = grant_principal(row, grant_id) if row is not None else None
     if principal is None:
-        raise unauthenticated("This customer access has been revoked or has expired.")
+        raise unauthenticated(GRANT_GONE)
     return principal
 
 
@@ -284,19 +300,25 @@ def grant_principal(grant: Any, grant_id: int) -> Principal | None:
     )
 
 
-async def _principal_from_api_key(engine: AsyncEngine, token: str) -> Principal:
-    try:
-        prefix, secret = token[len(API_KEY_PREFIX) :].split("_", 1)
-    except ValueError as exc:
-        raise unauthenticated("The API key is malformed.") from exc
-    stmt = (
-        select(ApiKey.id, ApiKey.insurer_id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes)
-        .add_columns(Company.kind)
+@functools.cache  # built once: callers only add a WHERE (Select is generative)
+def api_key_select() -> Select[Any]:
+    """Live API keys with what their principal needs, and the hash to check the secret."""
+    return (
+        select(ApiKey.id, ApiKey.insurer_id, ApiKey.company_id, ApiKey.scopes)
+        .add_columns(ApiKey.prefix, ApiKey.key_hash, Company.kind)
         .join(Company, Company.id == ApiKey.company_id)
-        .where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+        .where(ApiKey.revoked_at.is_(None))
     )
+
+
+async def _principal_from_api_key(engine: AsyncEngine, prefix: str, secret: str) -> Principal:
     async with engine.connect() as conn:
-        row = (await conn.execute(stmt)).first()
+        row = (await conn.execute(api_key_select().where(ApiKey.prefix == prefix))).first()
+    return api_key_with_secret(row, secret)
+
+
+def api_key_with_secret(row: Any | None, secret: str) -> Principal:
+    """The principal of an `api_key_select` row if `secret` is its secret."""
     if row is None or not hmac.compare_digest(row.key_hash, sha256_hex(secret)):
         raise unauthenticated("The API key is unknown or revoked.")
     return api_key_principal(row)

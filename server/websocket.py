@@ -22,7 +22,6 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import (
 )
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers.auth import principal_from_bearer
 from resolvers.loaders import Loaders
 from resolvers.subscriptions.context import SocketContext
 from schema.live_frames import CURRENT_SINK, FrameSink
@@ -188,8 +187,7 @@ async def on_connect(view: Any, context: SocketContext) -> UnsetType:
         message = 'Send {"Authorization": "Bearer <token>"} in the connection_init payload.'
         return await _refuse(view, websocket, message)
     try:
-        key = context.settings.signing_key()
-        context.principal = await principal_from_bearer(context.engine, credential, key)
+        context.principal = await context.check_credential(credential)
     except AppError as exc:
         return await _refuse(view, websocket, exc.message)
     context.credential = credential

@@ -3,8 +3,9 @@
 A live subscription must only deliver what its principal could query at that moment. For
 each batch of rows a tail reads, `check_access` re-reads every distinct credential among
 the receiving subscribers (a revoked grant or a deactivated user yields None) and, per
-distinct sharing key, which of the batch's cases and feed entries that scope can see,
-with the same SQL scopes the queries use. Subscribers then decide in memory.
+distinct visibility key, which of the batch's cases and feed entries that scope can see,
+with the same SQL scopes the queries use. Subscribers then decide in memory. The cases
+of one-case subscriptions that start together are checked in batches too (CaseChecks).
 """
 
 from __future__ import annotations
@@ -14,21 +15,24 @@ from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, any_, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from permissions import rules, scopes
 from permissions.principal import Principal
-from permissions.sharing import identity_key, sharing_key
+from permissions.sharing import identity_key, sharing_key, visibility_key
 from resolvers.auth import (
     api_key_principal,
+    api_key_select,
     grant_principal,
     grant_select,
     user_principal,
     user_select,
 )
 from resolvers.loaders import Loaders
-from server.db.models import ApiKey, Case, Company, CustomerAccessGrant, FeedEntry, User
+from resolvers.subscriptions.coalesced_reads import CoalescedReads
+from server.db.models import ApiKey, Case, CustomerAccessGrant, FeedEntry, User
 from server.errors import forbidden
 
 
@@ -94,17 +98,21 @@ async def check_access(
 ) -> Access:
     """Fresh principals and per-scope views for one batch, in a handful of statements."""
     async with engine.connect() as conn:
-        fresh = await _fresh_principals(conn, principals)
+        fresh = await live_principals(conn, {identity_key(p) for p in principals})
         views: dict[Hashable, View] = {}
+        seen: dict[Hashable, tuple[dict[int, Any], frozenset[int]]] = {}
         for principal in fresh.values():
             if principal is None or sharing_key(principal) in views:
                 continue
-            cases, feed = await _visible(conn, principal, case_ids, feed_ids)
+            scope = visibility_key(principal)  # all staff of a portal: one read
+            if scope not in seen:
+                seen[scope] = await visible(conn, principal, case_ids, feed_ids)
+            cases, feed = seen[scope]
             views[sharing_key(principal)] = View(principal, Loaders(engine, principal), cases, feed)
     return Access(fresh, views)
 
 
-async def _visible(
+async def visible(
     conn: AsyncConnection,
     principal: Principal,
     case_ids: Collection[int],
@@ -127,31 +135,57 @@ async def _visible(
     return cases, visible_feed
 
 
-async def _fresh_principals(
-    conn: AsyncConnection, principals: Iterable[Principal]
+class CaseChecks:
+    """`await case_checks(principal, case_id)`: the case (its id and external case handler)
+    if the principal sees it now, else None. Subscriptions that start together (a restart
+    reconnects them all) are checked together: a statement per visibility key of the
+    batch (all staff of a portal share one), on one connection, read after each asked."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._reads = CoalescedReads(self._read_batch)
+
+    async def __call__(self, principal: Principal, case_id: int) -> Any | None:
+        return await self._reads((principal, case_id))
+
+    async def _read_batch(self, requests: list[tuple[Principal, int]]) -> list[Any | None]:
+        wanted: dict[Hashable, tuple[Principal, set[int]]] = {}
+        for principal, case_id in requests:
+            wanted.setdefault(visibility_key(principal), (principal, set()))[1].add(case_id)
+        seen: dict[Hashable, dict[int, Any]] = {}
+        async with self.engine.connect() as conn:
+            for scope, (principal, case_ids) in wanted.items():
+                seen[scope], _ = await visible(conn, principal, case_ids, ())
+        return [seen[visibility_key(principal)].get(case_id) for principal, case_id in requests]
+
+
+async def live_principals(
+    conn: AsyncConnection, identities: Iterable[Hashable]
 ) -> dict[Hashable, Principal | None]:
-    """Each distinct credential as the database has it now (None: revoked or disabled)."""
+    """Each credential (an `identity_key`) as the database has it now (None: revoked or
+    disabled), in a statement per kind of credential."""
     by_kind: dict[str, set[int]] = {"user": set(), "grant": set(), "key": set()}
-    for principal in principals:
-        kind, row_id = identity_key(principal)  # type: ignore[misc]
+    for kind, row_id in identities:  # type: ignore[misc]
         by_kind[kind].add(row_id)
     fresh: dict[Hashable, Principal | None] = {
         (kind, row_id): None for kind, ids in by_kind.items() for row_id in ids
     }
     if by_kind["user"]:
-        stmt = user_select().where(User.id.in_(by_kind["user"]))
+        stmt = user_select().where(User.id == _any(by_kind["user"]))
         for row in await conn.execute(stmt):
             fresh[("user", row.id)] = user_principal(row, row.id)
     if by_kind["grant"]:
-        stmt = grant_select().where(CustomerAccessGrant.id.in_(by_kind["grant"]))
+        stmt = grant_select().where(CustomerAccessGrant.id == _any(by_kind["grant"]))
         for row in await conn.execute(stmt):
             fresh[("grant", row.id)] = grant_principal(row, row.id)
     if by_kind["key"]:
-        stmt = (
-            select(ApiKey.id, ApiKey.insurer_id, ApiKey.company_id, ApiKey.scopes, Company.kind)
-            .join(Company, Company.id == ApiKey.company_id)
-            .where(ApiKey.id.in_(by_kind["key"]), ApiKey.revoked_at.is_(None))
-        )
+        stmt = api_key_select().where(ApiKey.id == _any(by_kind["key"]))
         for row in await conn.execute(stmt):
             fresh[("key", row.id)] = api_key_principal(row)
     return fresh
+
+
+def _any(ids: Collection[int]) -> Any:
+    """`= ANY(array)`: one parameter however many ids a batch has (a mass reconnect signs
+    in thousands at once), and one prepared statement."""
+    return any_(cast(sorted(ids), ARRAY(BigInteger)))

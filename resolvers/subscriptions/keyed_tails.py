@@ -4,15 +4,15 @@ with subscribers in this process, one reader for all of them.
 Within one key, ids are in commit order (every writer locks the key's row before it draws
 an id), so "rows of K with id > p" never misses one that commits later. Each tail
 remembers the last id it read; a wake-up marks its key dirty and one statement reads the
-new rows of every dirty key, once per process. Backlog pages (a subscriber resuming after
-a cursor, or lagging) are read in batches too (resolvers.subscriptions.coalesced_reads).
+new rows of every dirty key, once per process. Registrations (a restart reconnects
+thousands of subscribers at once) and backlog pages (a subscriber resuming after a cursor,
+or lagging) are read in batches too (resolvers.subscriptions.coalesced_reads).
 Subclasses say how a subscriber maps to its key, how a batch is checked and which rows
 each subscriber gets.
 """
 
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,8 +34,7 @@ PAGE = 200  # rows per backlog page of one subscriber
 class Tail:
     key: int
     insurer_id: int
-    position: int | None = None  # None while the starting position is being read
-    ready: asyncio.Future[None] | None = None
+    position: int | None = None  # None until its first registration read returns
     subscribers: set[Subscriber] = field(default_factory=set)
 
 
@@ -54,6 +53,7 @@ class KeyedTails(Worker):
         self._recheck: set[int] = set()
         self._taken: set[int] = set()  # what the running step took, put back if it fails
         self._taken_recheck: set[int] = set()
+        self._last_ids = CoalescedReads(self._read_last_ids)
         self._backlogs = CoalescedReads(self._read_backlogs)
 
     # -- what subclasses decide ---------------------------------------------------------
@@ -103,36 +103,51 @@ class KeyedTails(Worker):
         key = self.key_of(subscriber)
         tail = self._tails.get(key)
         if tail is None:
-            tail = Tail(key, subscriber.principal.insurer_id)
-            tail.ready = asyncio.get_running_loop().create_future()
-            self._tails[key] = tail
-            try:
-                tail.position = await self._last_id(key)
-            except BaseException as exc:
-                del self._tails[key]
-                tail.ready.set_exception(exc)
-                tail.ready.exception()  # retrieved: waiters re-raise it themselves
-                raise
-            tail.ready.set_result(None)
-            self.on_row(key)  # a wake-up during the read above is not lost
-            tail.subscribers.add(subscriber)
-            return tail.position
-        if tail.ready is not None and not tail.ready.done():
-            await asyncio.shield(tail.ready)
+            tail = self._tails[key] = Tail(key, subscriber.principal.insurer_id)
+        before = tail.position  # rows up to here were read before this registration
+        # Registered before its read starts (a coalesced read never joins a running one):
+        # every row after the last id it returns is pushed to it.
         tail.subscribers.add(subscriber)
-        assert tail.position is not None
+        try:
+            last = await self._last_ids(key)
+        except BaseException:
+            self.unregister(subscriber)
+            raise
         # "From now": rows committed without a wake-up (imports, seeds) since the tail's
         # last read are the past, not news. The tail pushes everything after its position;
         # the subscriber skips what is not after this.
-        return max(tail.position, await self._last_id(key))
+        return last if before is None else max(before, last)
 
     def unregister(self, subscriber: Subscriber) -> None:
         tail = self._tails.get(self.key_of(subscriber))
         if tail is None:
             return
         tail.subscribers.discard(subscriber)
-        if not tail.subscribers and tail.position is not None:
+        if not tail.subscribers:
             del self._tails[tail.key]
+
+    async def _read_last_ids(self, keys: list[int]) -> list[int]:
+        """The last id of each key, in one statement. A new tail starts at the first read
+        that returns for it: every subscriber registered before that read started starts
+        there, and any later one at its own, later read (positions only grow)."""
+        model = self.model
+        wanted = (
+            func.unnest(cast(sorted(set(keys)), ARRAY(BigInteger)))
+            .table_valued("key")
+            .render_derived(with_types=False)
+            .alias("wanted")
+        )
+        column = getattr(model, self.key_column)
+        last = select(func.coalesce(func.max(model.id), 0)).where(column == wanted.c.key)
+        stmt = select(wanted.c.key, last.scalar_subquery())
+        async with self.engine.connect() as conn:
+            last_ids = {key: last_id for key, last_id in await conn.execute(stmt)}
+        for key, last_id in last_ids.items():
+            tail = self._tails.get(key)
+            if tail is not None and tail.position is None:
+                tail.position = last_id
+                self.on_row(key)  # a wake-up during the read is not lost
+        return [last_ids[key] for key in keys]
 
     async def backlog(self, subscriber: Subscriber, after: int) -> Page:
         return await self._backlogs((subscriber, after))
@@ -177,12 +192,6 @@ class KeyedTails(Worker):
             return list((await conn.execute(stmt)).all())
 
     # -- the reader -------------------------------------------------------------------
-
-    async def _last_id(self, key: int) -> int:
-        column = getattr(self.model, self.key_column)
-        stmt = select(func.coalesce(func.max(self.model.id), 0)).where(column == key)
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
 
     def on_failure(self) -> None:
         self._dirty.update(self._taken)

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.subscriptions.access import CaseChecks
 from resolvers.subscriptions.case_tails import CaseTails
 from resolvers.subscriptions.notification_tail import NotificationTails
+from resolvers.subscriptions.sign_ins import SignIns
 from resolvers.subscriptions.viewer_tail import Position, ViewerTail
 from server.errors import bad_input
 
@@ -34,6 +36,10 @@ class LiveEvents:
         }
         self.viewer = ViewerTail(engine)
         self.notifications = NotificationTails(engine)  # mentions: `user:{id}:notifications`
+        # A restart reconnects every socket at once: their credential checks, and the case
+        # checks of their one-case subscriptions, are read in batches.
+        self.sign_ins = SignIns(engine)
+        self.case_checks = CaseChecks(engine)
         self.recheck_interval = recheck_interval
         self._recheck_task: asyncio.Task[None] | None = None
 

@@ -33,7 +33,7 @@ async def case_events(
     ctx = _socket(context)
     principal = ctx.require_principal()
     position = decode_id_cursor(after, "after") if after else None
-    case = await ctx.loaders.case_by_id.load(case_id)
+    case = await ctx.live.case_checks(principal, case_id)
     if case is None:
         raise not_found("case")
     if kind == "messages" and not rules.can_read_messages(principal, case):

@@ -123,12 +123,12 @@ class ViewerTail(Worker):
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
         self.engine = engine
-        self.position: Position | None = None
-        self._ready: asyncio.Future[None] | None = None
+        self.position: Position | None = None  # None until the first registration's read
         self._by_insurer: dict[int, set[Subscriber]] = {}
         self._recheck: set[int | None] = set()
         self._settle_attempt = 0
         self._settle_handle: asyncio.TimerHandle | None = None
+        self._snapshots = CoalescedReads(self._read_snapshot)
         self._backlogs = CoalescedReads(self._read_backlogs)
 
     @property
@@ -148,31 +148,32 @@ class ViewerTail(Worker):
             self.wake()
 
     async def register(self, subscriber: Subscriber) -> Position:
-        if self._ready is None:
-            self._ready = asyncio.get_running_loop().create_future()
-            try:
-                async with self.engine.connect() as conn:
-                    horizon = int((await conn.execute(select(_HORIZON))).scalar_one())
-            except BaseException as exc:
-                ready, self._ready = self._ready, None
-                ready.set_exception(exc)
-                ready.exception()
-                raise
-            self.position = (horizon, -1, 0)  # before every row of a transaction >= horizon
-            self._ready.set_result(None)
-        elif not self._ready.done():
-            await asyncio.shield(self._ready)
+        before = self.position  # rows up to here were read before this registration
+        # Registered before its snapshot is taken (a coalesced read never joins a running
+        # one): every row of a transaction the snapshot does not see is pushed to it.
         self._by_insurer.setdefault(subscriber.principal.insurer_id, set()).add(subscriber)
-        self.wake()
-        assert self.position is not None
-        # "From now" (see CaseTails.register): start at the current horizon at the earliest,
-        # and skip rows this snapshot already sees: a transaction still open elsewhere (any
-        # database of the server) holds the horizon back below rows committed before now.
-        async with self.engine.connect() as conn:
-            snapshot = str((await conn.execute(select(_SNAPSHOT))).scalar_one())
-        visible = Snapshot.parse(snapshot)
+        try:
+            visible = await self._snapshots(None)
+        except BaseException:
+            self.unregister(subscriber)
+            raise
+        # "From now" (see KeyedTails.register): start at the snapshot's horizon at the
+        # earliest, and skip rows the snapshot already sees: a transaction still open
+        # elsewhere (any database of the server) holds the horizon back below rows
+        # committed before now.
         subscriber.committed_before = lambda position: visible.sees(position[0])
-        return max(self.position, (visible.xmin, -1, 0))
+        start = (visible.xmin, -1, 0)  # before every row of a transaction >= the horizon
+        return start if before is None else max(before, start)
+
+    async def _read_snapshot(self, requests: list[None]) -> list[Snapshot]:
+        """One snapshot for every registration of the batch; the first one read is also
+        where the tail starts (every later snapshot's horizon is at or after it)."""
+        async with self.engine.connect() as conn:
+            visible = Snapshot.parse(str((await conn.execute(select(_SNAPSHOT))).scalar_one()))
+        if self.position is None:
+            self.position = (visible.xmin, -1, 0)
+        self.wake()
+        return [visible] * len(requests)
 
     def unregister(self, subscriber: Subscriber) -> None:
         group = self._by_insurer.get(subscriber.principal.insurer_id)
@@ -228,8 +229,10 @@ class ViewerTail(Worker):
         return page
 
     async def step(self) -> None:
+        if self.position is None:
+            return  # a recheck waits for the first registration's read (it wakes the tail)
         recheck, self._recheck = self._recheck, set()
-        if not self._by_insurer or self.position is None:
+        if not self._by_insurer:
             return
         async with self.engine.connect() as conn:
             rows, full, unsettled = await read_settled(

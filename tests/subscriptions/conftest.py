@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from server.db.engine import async_url
 
 
 def free_port() -> int:
@@ -39,3 +42,14 @@ async def ws_url(app: Any) -> AsyncIterator[str]:
     yield f"ws://127.0.0.1:{port}/graphql"
     server.should_exit = True
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def small_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """Two connections and a short wait: a tail that needs more for a burst (or for many
+    subscribers starting at once) fails fast."""
+    engine = create_async_engine(
+        async_url(database_url), pool_size=2, max_overflow=0, pool_timeout=5
+    )
+    yield engine
+    await engine.dispose()

@@ -4,12 +4,11 @@ small pool, and each still gets exactly the page its own read would have returne
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from permissions.principal import Principal
 from resolvers.auth import principal_from_bearer
@@ -19,7 +18,6 @@ from resolvers.subscriptions.notification_tail import NotificationTails
 from resolvers.subscriptions.subscriber import Page, Subscriber, follow
 from resolvers.subscriptions.viewer_tail import ViewerTail, read_settled
 from server.db.casework import UserNotification
-from server.db.engine import async_url
 from tests.conftest import StatementCounter
 from tests.factories import gid
 from tests.graphql import gql
@@ -35,16 +33,6 @@ INSERT_NOTIFICATION = """INSERT INTO user_notifications (insurer_id, user_id, ki
 SETTLED = """SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > max(txid)
              FROM (SELECT txid FROM messages WHERE insurer_id = :i
                    UNION ALL SELECT txid FROM feed_entries WHERE insurer_id = :i) AS rows"""
-
-
-@pytest.fixture
-async def small_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """Two connections and a short wait: a tail that needs more for a burst fails fast."""
-    engine = create_async_engine(
-        async_url(database_url), pool_size=2, max_overflow=0, pool_timeout=5
-    )
-    yield engine
-    await engine.dispose()
 
 
 async def principal(engine: AsyncEngine, settings: Any, token: str) -> Principal:
@@ -198,15 +186,20 @@ async def mixed(client, world, engine, settings) -> dict[str, Any]:
     revoked = [
         await principal(engine, settings, foreign.tokens[label]) for label in ("customer", "staff")
     ]
+    await revoke_and_deactivate(engine, foreign)
+    return {"principals": principals, "revoked": revoked}
+
+
+async def revoke_and_deactivate(engine: AsyncEngine, portal: Any) -> None:
+    """The portal's customer grant revoked, its handler (the "staff" token) deactivated."""
     async with engine.begin() as conn:
         await conn.execute(
             text("UPDATE customer_access_grants SET revoked_at = now() WHERE id = :id"),
-            {"id": foreign.ids["grant"]},
+            {"id": portal.ids["grant"]},
         )
         await conn.execute(
-            text("UPDATE users SET active = false WHERE id = :id"), {"id": foreign.handler.id}
+            text("UPDATE users SET active = false WHERE id = :id"), {"id": portal.handler.id}
         )
-    return {"principals": principals, "revoked": revoked}
 
 
 async def test_a_coalesced_case_page_is_each_subscribers_own_page(world, mixed, small_engine):
