@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from typing import Any
@@ -62,6 +63,9 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+_API_KEY_LOOKUP = re.compile(r"[0-9a-f]{12}")  # secrets.token_hex(6)
 
 
 def new_api_key() -> tuple[str, str, str]:
@@ -176,6 +180,8 @@ def bearer_subject(token: str, key: str) -> tuple[str, Any]:
             prefix, secret = token[len(API_KEY_PREFIX) :].split("_", 1)
         except ValueError as exc:
             raise unauthenticated("The API key is malformed.") from exc
+        if not _API_KEY_LOOKUP.fullmatch(prefix):  # what new_api_key issues; never sent on
+            raise unauthenticated("The API key is unknown or revoked.")
         return "key", (prefix, secret)
     claims = _verified_claims(token, key)
     if claims.get("exp", 0) <= time.time():

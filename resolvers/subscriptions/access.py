@@ -121,14 +121,14 @@ async def visible(
     cases: dict[int, Any] = {}
     if case_ids:
         stmt = select(Case.id, Case.external_case_handler_id).where(
-            Case.id.in_(list(case_ids)), scopes.visible_cases(principal)
+            Case.id == _any(case_ids), scopes.visible_cases(principal)
         )
         cases = {row.id: row for row in await conn.execute(stmt)}
     visible_feed: frozenset[int] = frozenset()
     if feed_ids and cases:
         stmt = select(FeedEntry.id).where(
-            FeedEntry.id.in_(list(feed_ids)),
-            FeedEntry.case_id.in_(list(cases)),
+            FeedEntry.id == _any(feed_ids),
+            FeedEntry.case_id == _any(cases),
             scopes.visible_feed(principal),
         )
         visible_feed = frozenset((await conn.execute(stmt)).scalars())

@@ -22,7 +22,8 @@ Result = TypeVar("Result")
 
 class CoalescedReads(Generic[Request, Result]):
     """`await reads(request)`: `read_batch(requests)` returns one result per request, in
-    order; a failed batch fails its own waiters only, the next batch reads again."""
+    order. A failed batch is read again request by request, so a request that cannot be
+    read (a value the database refuses) fails alone; the next batch reads afresh."""
 
     def __init__(self, read_batch: Callable[[list[Request]], Awaitable[list[Result]]]) -> None:
         self._read_batch = read_batch
@@ -48,9 +49,11 @@ class CoalescedReads(Generic[Request, Result]):
                 try:
                     results = await self._read_batch([request for request, _ in batch])
                 except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if len(batch) == 1:
+                        if not batch[0][1].done():
+                            batch[0][1].set_exception(exc)
+                    else:  # one bad request must not fail the others: each on its own
+                        await self._read_one_by_one(batch)
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
                     if not future.done():
@@ -62,3 +65,15 @@ class CoalescedReads(Generic[Request, Result]):
             raise
         finally:
             self._reader = None
+
+    async def _read_one_by_one(self, batch: list[tuple[Request, asyncio.Future[Result]]]) -> None:
+        for request, future in batch:
+            if future.done():
+                continue  # its caller was cancelled
+            try:
+                (result,) = await self._read_batch([request])
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)

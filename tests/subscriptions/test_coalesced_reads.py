@@ -76,15 +76,33 @@ async def test_a_cancelled_waiter_leaves_the_batch_and_the_others_alone():
     assert reads.batches == [[0, 1, 2], [8]]  # a request cancelled before its batch is dropped
 
 
-async def test_a_failed_batch_fails_its_waiters_and_the_next_batch_reads_again():
+async def test_a_failed_read_fails_its_waiter_and_the_next_batch_reads_again():
     reads = Reads()
     reads.fail_next = RuntimeError("connection lost")
-    coalesced, failing = await held(reads, [0, 1])
+    coalesced, failing = await held(reads, [0])
     retried = asyncio.ensure_future(coalesced(5))  # arrives during the failing read
     reads.gate.set()
-    for waiter in failing:
-        with pytest.raises(RuntimeError, match="connection lost"):
-            await waiter
+    with pytest.raises(RuntimeError, match="connection lost"):
+        await failing[0]
     assert await retried == 10
     assert await coalesced(6) == 12  # and the reader starts again when idle
-    assert reads.batches == [[0, 1], [5], [6]]
+    assert reads.batches == [[0], [5], [6]]
+
+
+async def test_a_failed_batch_is_read_again_one_by_one_so_a_bad_request_fails_alone():
+    """One client's credential the database refuses must not fail everyone's sign-in."""
+    batches: list[list[int]] = []
+
+    async def refuses_negatives(requests: list[int]) -> list[int]:
+        batches.append(requests)
+        if any(r < 0 for r in requests):
+            raise ValueError("refused by the database")
+        return [2 * r for r in requests]
+
+    coalesced = CoalescedReads(refuses_negatives)
+    results = await asyncio.gather(
+        coalesced(1), coalesced(-1), coalesced(2), return_exceptions=True
+    )
+    assert results[0] == 2 and results[2] == 4
+    assert isinstance(results[1], ValueError)
+    assert batches == [[1, -1, 2], [1], [-1], [2]]

@@ -10,13 +10,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resolvers.auth import principal_from_bearer
 from resolvers.subscriptions.case_tails import CaseTails
 from resolvers.subscriptions.notification_tail import NotificationTails
+from resolvers.subscriptions.sign_ins import SignIns
 from resolvers.subscriptions.subscriber import Delivery, Page, Subscriber, follow
 from resolvers.subscriptions.viewer_tail import ViewerTail
+from server.errors import AppError, ErrorCode
 from tests.conftest import StatementCounter
 from tests.subscriptions.test_coalesced_backlogs import INSERT_NOTIFICATION, principal
 from tests.subscriptions.test_ordering import INSERT_MESSAGE
@@ -275,3 +279,19 @@ async def two_registrations_around_a_commit(
     finally:
         await source.stop()
     return [d.row.body for d in got[0]], [d.row.body for d in got[1]]
+
+
+@pytest.mark.parametrize("bad", ["cgk_\x00_x", "cgk_\ud800_x", "cgk_NOTHEX000000_x"])
+async def test_a_malformed_api_key_fails_only_its_own_sign_in(world, engine, settings, bad):
+    """Found by review: a prefix PostgreSQL refuses (NUL, a lone surrogate) failed every
+    sign-in of its batch. It is refused before the database now, on both paths."""
+    key = settings.signing_key()
+    good = world.portal.tokens["staff"]
+    expected = await principal_from_bearer(engine, good, key)
+    with pytest.raises(AppError) as alone:
+        await principal_from_bearer(engine, bad, key)
+    assert alone.value.code is ErrorCode.UNAUTHENTICATED
+    sign_ins = SignIns(engine)
+    results = await asyncio.gather(sign_ins(good, key), sign_ins(bad, key), return_exceptions=True)
+    assert results[0] == expected
+    assert isinstance(results[1], AppError) and results[1].message == alone.value.message
