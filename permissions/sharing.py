@@ -14,11 +14,11 @@ from permissions.principal import Principal, Role, Scope
 
 
 def sharing_key(principal: Principal) -> Hashable:
-    """Staff are keyed by themselves too: `Case.viewerCan.receivesChatNotifications`
-    reads their user id (keyed by portal and level, one staff member once got another's
-    answer); customers of one case share; API keys share by company and scopes; partner
-    users are keyed by themselves (the external-case-handler rules depend on who they
-    are). Many sockets of one person still share one render."""
+    """Staff are keyed by themselves: `Case.viewerCan.receivesChatNotifications` reads
+    their user id (their renders are still shared by portal and level when the operation
+    selects no PERSONAL_FIELDS: render_scope_key); customers of one case share; API keys
+    share by company and scopes; partner users are keyed by themselves (the
+    external-case-handler rules depend on who they are)."""
     match principal.role:
         case Role.STAFF:
             return ("staff", principal.insurer_id, principal.authority_level, principal.user_id)
@@ -34,6 +34,21 @@ def sharing_key(principal: Principal) -> Hashable:
             )
         case _:
             return principal
+
+
+# Fields whose answer depends on who asks beyond the sharing key's other parts: for staff,
+# only `viewerCan` (it reads the user id). tests/subscriptions/test_shared_render.py fails
+# when a new resolver or rule reads a user id, so the list is looked at again.
+PERSONAL_FIELDS = frozenset({"viewerCan"})
+
+
+def render_scope_key(principal: Principal) -> Hashable:
+    """Coarser than sharing_key, for rendered live events: staff of one portal and level
+    share renders of operations that select no PERSONAL_FIELDS (schema.shared_render keys
+    the others by person). Everyone else shares by the sharing key."""
+    if principal.role is Role.STAFF:
+        return ("staff", principal.insurer_id, principal.authority_level)
+    return sharing_key(principal)
 
 
 def visibility_key(principal: Principal) -> Hashable:

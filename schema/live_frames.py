@@ -67,7 +67,11 @@ async def live_payloads(
     """Each delivery's payload for Strawberry to render, except those whose render is
     already done for the delivery's scope: their frame goes out directly."""
     sink = CURRENT_SINK.get()
-    op_key = operation_key(info.operation, info.variable_values) if sink else None  # coerced
+    op_key = None
+    if sink is not None:
+        fragments = info._raw_info.fragments  # strawberry's Info does not pass them on
+        principal = info.context.principal
+        op_key = operation_key(info.operation, info.variable_values, fragments, principal)
     async for delivery in deliveries:
         if sink is not None and op_key is not None:
             payload = await _ready_payload(delivery, render_key(_event(delivery), op_key))

@@ -2,12 +2,15 @@
 
 Every socket of a subscription executes its selection set for every event. When many
 sockets share the same operation (document text, operation name, variables) and their
-principals share a sharing key (`permissions.sharing`), those executions are identical:
-they run with the same fresh principal and loaders (the delivery's `View`) over the same
-row. So the subscription resolvers tag each payload with its view and event, and this
-executor keeps the first result in `View.renders` (one dict per scope and batch, dropped
-with the batch) for the other sockets. Results never cross scopes, errors included: a
-FORBIDDEN field is shared only with sockets that would have got it anyway.
+principals share a render scope (`permissions.sharing.render_scope_key`: staff of one
+portal and level; otherwise the sharing key), those executions are identical: they run
+over the same row with principals and loaders that see the same. So the subscription
+resolvers tag each payload with its view and event, and this executor keeps the first
+result in `View.renders` (one dict per render scope and batch, dropped with the batch)
+for the other sockets. An operation that selects a field whose answer depends on the
+person (`PERSONAL_FIELDS`, e.g. `viewerCan`) is keyed by the person too. Results never
+cross scopes, errors included: a FORBIDDEN field is shared only with sockets that would
+have got it anyway.
 
 Each socket still gets its own ExecutionResult (same `data` and error objects): error
 formatting and extensions stay per socket (request ids differ).
@@ -21,10 +24,20 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from graphql import ExecutionResult, OperationDefinitionNode, OperationType
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
 from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from permissions.principal import Principal
+from permissions.sharing import PERSONAL_FIELDS, identity_key
 from resolvers.subscriptions.subscriber import Delivery
 
 RENDER_TAG = "_casegraph_render"
@@ -49,15 +62,48 @@ def tagged(payload: T, delivery: Delivery) -> T:
     return payload
 
 
-def operation_key(operation: OperationDefinitionNode, variables: dict[str, Any]) -> Hashable | None:
-    """(document text, operation name, coerced variables); None: do not share."""
+def operation_key(
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    fragments: dict[str, FragmentDefinitionNode],
+    principal: Principal | None,
+) -> Hashable | None:
+    """(document text, operation name, coerced variables, person); None: do not share.
+    The person (the principal's credential) is part of it only when the operation selects
+    a field whose answer depends on who asks (permissions.sharing.PERSONAL_FIELDS): the
+    others are shared by everyone of the render scope."""
     if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
         return None
     frozen = _freeze(variables)
     if frozen is _UNSHAREABLE:
         return None
     name = operation.name.value if operation.name else None
-    return (operation.loc.source.body, name, frozen)
+    personal = _selects_personal(operation.selection_set, fragments, set())
+    person = (identity_key(principal) if principal is not None else None) if personal else None
+    return (operation.loc.source.body, name, frozen, person)
+
+
+def _selects_personal(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    visited: set[str],
+) -> bool:
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value in PERSONAL_FIELDS:
+                return True
+            inner = selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in visited or name not in fragments:
+                continue
+            visited.add(name)
+            inner = fragments[name].selection_set
+        else:
+            inner = selection.selection_set  # an inline fragment
+        if _selects_personal(inner, fragments, visited):
+            return True
+    return False
 
 
 def render_key(event: Hashable, op_key: Hashable) -> Hashable:
@@ -111,7 +157,10 @@ class SharedRenderExecutor(StrawberryGraphQLCoreExecutionContext):
     def _render_key(self, tag: RenderTag) -> Hashable | None:
         """(event, operation key); None: do not share."""
         if not self._operation_key_done:  # the same for every event of the subscription
-            self._operation_key = operation_key(self.operation, self.variable_values.coerced)
+            principal = getattr(self.context_value, "principal", None)
+            self._operation_key = operation_key(
+                self.operation, self.variable_values.coerced, self.fragments, principal
+            )
             self._operation_key_done = True
         op_key = self._operation_key
         return None if op_key is None else render_key(tag.event, op_key)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from permissions import rules, scopes
 from permissions.principal import Principal
-from permissions.sharing import identity_key, sharing_key, visibility_key
+from permissions.sharing import identity_key, render_scope_key, sharing_key, visibility_key
 from resolvers.auth import (
     api_key_principal,
     api_key_select,
@@ -45,6 +45,7 @@ class View:
     loaders: Loaders
     cases: dict[int, Any]
     feed_ids: frozenset[int]
+    # Shared by every view of one render scope (permissions.sharing.render_scope_key):
     renders: dict[Hashable, Any] = field(default_factory=dict)
     payloads: dict[Hashable, str] = field(default_factory=dict)  # encoded renders, by key
 
@@ -101,6 +102,7 @@ async def check_access(
         fresh = await live_principals(conn, {identity_key(p) for p in principals})
         views: dict[Hashable, View] = {}
         seen: dict[Hashable, tuple[dict[int, Any], frozenset[int]]] = {}
+        shared: dict[Hashable, tuple[dict[Hashable, Any], dict[Hashable, str]]] = {}
         for principal in fresh.values():
             if principal is None or sharing_key(principal) in views:
                 continue
@@ -108,7 +110,10 @@ async def check_access(
             if scope not in seen:
                 seen[scope] = await visible(conn, principal, case_ids, feed_ids)
             cases, feed = seen[scope]
-            views[sharing_key(principal)] = View(principal, Loaders(engine, principal), cases, feed)
+            renders, payloads = shared.setdefault(render_scope_key(principal), ({}, {}))
+            views[sharing_key(principal)] = View(
+                principal, Loaders(engine, principal), cases, feed, renders, payloads
+            )
     return Access(fresh, views)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 from typing import Any
 
 import schema.subscription
@@ -92,6 +94,23 @@ async def test_concurrent_async_renders_of_one_scope_wait_for_the_first(
         await socket.close()
 
 
+async def colleague_of_the_handler(engine: Any, settings: Any, portal: Any) -> str:
+    """A token of another staff member of the handler's portal and authority level."""
+    from resolvers.auth import issue_token, user_claims
+    from server.db.engine import make_session_factory
+    from server.db.enums import UserKind
+    from server.db.models import User
+
+    async with make_session_factory(engine)() as session, session.begin():
+        colleague = User(
+            insurer_id=portal.insurer.id, company_id=portal.insurer.id, kind=UserKind.STAFF,
+            email=f"colleague-{portal.insurer.id}@test.casegraph", name="Cora Colleague",
+            password_hash="x", authority_level=portal.handler.authority_level,
+        )  # fmt: skip
+        session.add(colleague)
+    return issue_token(user_claims(colleague), settings.signing_key(), 600)[0]
+
+
 VIEWER_CAN = """subscription { viewerCaseEvents(types: [MESSAGE]) {
   message { body } case { viewerCan { receivesChatNotifications } } } }"""
 
@@ -102,20 +121,8 @@ async def test_what_a_case_says_about_its_viewer_is_never_shared_between_staff(
     """Two staff members of the same level: only the case handler receives the case's
     chat notifications, and each is told so about themselves (a render shared by portal
     and level once gave both the first one's answer)."""
-    from resolvers.auth import issue_token, user_claims
-    from server.db.engine import make_session_factory
-    from server.db.enums import UserKind
-    from server.db.models import User
-
     portal = world.portal
-    async with make_session_factory(engine)() as session, session.begin():
-        colleague = User(
-            insurer_id=portal.insurer.id, company_id=portal.insurer.id, kind=UserKind.STAFF,
-            email=f"colleague-{portal.insurer.id}@test.casegraph", name="Cora Colleague",
-            password_hash="x", authority_level=portal.handler.authority_level,
-        )  # fmt: skip
-        session.add(colleague)
-    colleague_token = issue_token(user_claims(colleague), settings.signing_key(), 600)[0]
+    colleague_token = await colleague_of_the_handler(engine, settings, portal)
     sockets = {
         "handler": await open_subscribed(ws_url, portal.tokens["staff"], VIEWER_CAN, {}, 1),
         "colleague": await open_subscribed(ws_url, colleague_token, VIEWER_CAN, {}, 1),
@@ -133,3 +140,64 @@ async def test_what_a_case_says_about_its_viewer_is_never_shared_between_staff(
         "handler": {"receivesChatNotifications": True},
         "colleague": {"receivesChatNotifications": False},
     }
+
+
+async def test_staff_of_one_level_share_renders_of_operations_about_nobody_in_particular(
+    ws_url, client, world, engine, settings, monkeypatch
+):
+    """Dashboards: many staff members watch the same events. Without a person-dependent
+    field in the selection, one render serves them all (and ready frames carry it)."""
+    portal = world.portal
+    variables = {"c": gid("Case", portal.case.id)}
+    colleague_token = await colleague_of_the_handler(engine, settings, portal)
+    sockets = [
+        *await open_subscribed(ws_url, portal.tokens["staff"], CASE_FEED, variables, 2),
+        *await open_subscribed(ws_url, colleague_token, CASE_FEED, variables, 2),
+    ]
+    await sockets[0][0].nothing_for(sockets[0][1], 0.2)
+    cursor_calls = count_calls(monkeypatch, schema.types.work, "encode_cursor")
+
+    await send_message(client, portal.tokens["staff"], portal.case.id, "hello")
+
+    events = [await socket.data(op) for socket, op in sockets]
+    assert cursor_calls[0] == 1
+    assert all(e == events[0] for e in events) and "errors" not in events[0]
+    for socket, _ in sockets:
+        await socket.close()
+
+
+PERSON_READS = re.compile(r"\.user_id\b")
+KNOWN_PERSON_READS = {
+    # The external case handler and partner offices: partners are keyed by person.
+    "permissions/rules.py": 2,
+    "permissions/scopes.py": 3,
+    "permissions/field_rules.py": 1,
+    "permissions/comment_rules.py": 1,  # staff are answered before the author check
+    "permissions/sharing.py": 2,  # the keys themselves
+    "schema/types/viewer_can.py": 2,  # viewerCan: in PERSONAL_FIELDS
+    # Root fields only (`viewer`, `cases(filter: {...IsMe})`): no live event reaches them.
+    "schema/query.py": 4,
+    "resolvers/queries/case_list.py": 2,
+}
+
+
+def test_every_resolver_and_rule_that_reads_a_user_id_is_accounted_for():
+    """Staff share renders by portal and level. A new field or rule that reads the asking
+    user's id must be added to permissions.sharing.PERSONAL_FIELDS (or be for partners
+    or customers only, who are keyed by person or case); then update this list."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        "permissions/*.py",
+        "schema/**/*.py",
+        "resolvers/loaders.py",
+        "resolvers/queries/*.py",
+    ]
+    found = {}
+    for path in (path for pattern in sources for path in root.glob(pattern)):
+        reads = [
+            line for line in path.read_text().splitlines()
+            if "principal" in line and PERSON_READS.search(line)
+        ]  # fmt: skip
+        if reads:
+            found[str(path.relative_to(root))] = len(reads)
+    assert found == KNOWN_PERSON_READS
