@@ -37,7 +37,7 @@ from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from permissions.principal import Principal
-from permissions.sharing import PERSONAL_FIELDS, identity_key
+from permissions.sharing import PERSONAL_FIELDS, sharing_key
 from resolvers.subscriptions.subscriber import Delivery
 
 RENDER_TAG = "_casegraph_render"
@@ -69,7 +69,7 @@ def operation_key(
     principal: Principal | None,
 ) -> Hashable | None:
     """(document text, operation name, coerced variables, person); None: do not share.
-    The person (the principal's credential) is part of it only when the operation selects
+    The person (the principal's sharing key) is part of it only when the operation selects
     a field whose answer depends on who asks (permissions.sharing.PERSONAL_FIELDS): the
     others are shared by everyone of the render scope."""
     if operation.operation is not OperationType.SUBSCRIPTION or operation.loc is None:
@@ -78,8 +78,14 @@ def operation_key(
     if frozen is _UNSHAREABLE:
         return None
     name = operation.name.value if operation.name else None
-    personal = _selects_personal(operation.selection_set, fragments, set())
-    person = (identity_key(principal) if principal is not None else None) if personal else None
+    # graphql-core's executor holds FragmentDetails (with the definition), resolve info
+    # the definitions themselves.
+    definitions = {n: getattr(f, "definition", f) for n, f in fragments.items()}
+    try:
+        personal = _selects_personal(operation.selection_set, definitions, set())
+    except Exception:  # fail closed: a document this cannot read renders per person
+        personal = True
+    person = sharing_key(principal) if personal and principal is not None else None
     return (operation.loc.source.body, name, frozen, person)
 
 

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import schema.subscription
 import schema.types.work
 from tests.factories import gid
@@ -164,6 +166,40 @@ async def test_staff_of_one_level_share_renders_of_operations_about_nobody_in_pa
     assert all(e == events[0] for e in events) and "errors" not in events[0]
     for socket, _ in sockets:
         await socket.close()
+
+
+FRAGMENTED = """subscription { viewerCaseEvents(types: [MESSAGE]) { ...Said } }
+fragment Said on CaseEvent { message { body } case { ...About } }
+fragment About on Case { number %s }"""
+
+
+@pytest.mark.parametrize("personal", [False, True])
+async def test_named_fragments_render_and_are_keyed_by_what_they_select(
+    ws_url, client, world, engine, settings, monkeypatch, personal
+):
+    """Found by review: named fragments made every event an INTERNAL error (the executor
+    holds fragment details, not definitions). A viewerCan inside a nested fragment keeps
+    the render per person."""
+    portal = world.portal
+    query = FRAGMENTED % ("viewerCan { receivesChatNotifications }" if personal else "")
+    colleague_token = await colleague_of_the_handler(engine, settings, portal)
+    sockets = {
+        "handler": await open_subscribed(ws_url, portal.tokens["staff"], query, {}, 2),
+        "colleague": await open_subscribed(ws_url, colleague_token, query, {}, 2),
+    }
+    await asyncio.sleep(0.2)
+    case_loads = count_calls(monkeypatch, schema.subscription, "load_one")
+    await send_message(client, portal.tokens["staff"], portal.handled_case.id, "hello")
+    for who, subscribed in sockets.items():
+        for socket, op in subscribed:
+            payload = await socket.data(op)
+            assert "errors" not in payload, payload
+            case = payload["data"]["viewerCaseEvents"]["case"]
+            if personal:
+                receives = case["viewerCan"]["receivesChatNotifications"]
+                assert receives is (who == "handler")
+            await socket.close()
+    assert case_loads[0] == (2 if personal else 1)  # rendered per person, or once for both
 
 
 PERSON_READS = re.compile(r"\.user_id\b")
