@@ -137,19 +137,30 @@ def principal_hint(token: str, key: str) -> Principal | None:
     (see resolvers.compiled.sql.principal_guard) before trusting it."""
     if token.startswith(API_KEY_PREFIX):
         return None
+    hinted = _hinted_principal(token, key)
+    if hinted is None or hinted[1] <= time.time():
+        return None
+    return hinted[0]
+
+
+@functools.lru_cache(maxsize=10_000)
+def _hinted_principal(token: str, key: str) -> tuple[Principal, float] | None:
+    """(the principal a token's hint names, its expiry), built once per token: a client
+    sends the same token with every request, and a Principal costs microseconds to build."""
     try:
         claims = _verified_claims(token, key)
     except AppError:
         return None
     hint, (kind, _, subject) = claims.get("hint"), str(claims.get("sub", "")).partition(":")
-    if not isinstance(hint, list) or claims.get("exp", 0) <= time.time() or not subject.isdigit():
+    expires = claims.get("exp", 0)
+    if not isinstance(hint, list) or not isinstance(expires, int | float) or not subject.isdigit():
         return None
     try:
         if kind == "user":
             user_kind, insurer_id, company_id, office_id, level = hint
             row = _Hint(kind=user_kind, insurer_id=insurer_id, company_id=company_id,
                         office_id=office_id, authority_level=level)  # fmt: skip
-            return user_principal(row, int(subject))
+            return user_principal(row, int(subject)), expires
     except (TypeError, ValueError):
         return None
     return None

@@ -12,8 +12,11 @@ The actual cost counts the objects in the response's `data` (plus 10 per mutatio
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -43,35 +46,99 @@ MUTATION_COST = 10
 _PAGE_FIELDS = frozenset({"nodes", "edges"})
 
 
-def estimate_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-) -> int:
-    """Points the operation can cost at most; 0 when the operation is not in the document."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return 0
-    return operation_cost(schema, operation, _fragments(document), variables)
-
-
 def operation_cost(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
     variables: dict[str, Any] | None,
 ) -> int:
+    return _operation_cost(schema, operation, fragments, variables)[0]
+
+
+def _operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any] | None,
+) -> tuple[int, tuple[str, ...]]:
+    """The estimate, and the variables it read (in the order it read them)."""
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return 0
+        return 0, ()
     # A variable left out takes its default: `($n: Int = 50)` pages 50, not 20.
     given = {**_defaults(operation), **(variables or {})}
     estimator = _Estimator(schema, fragments, given)
     cost = estimator.selections(operation.selection_set, root, page=None)
     if operation.operation is OperationType.MUTATION:
         cost += MUTATION_COST * _root_field_count(operation.selection_set, fragments)
-    return cost
+    return cost, tuple(estimator.read)
+
+
+class CostEstimates:
+    """Estimates of operations already seen, so a repeated operation is not walked again.
+
+    Which variables an estimate reads depends on the document alone (those given to
+    `first`, `last` or `ids`), so an operation's estimates are kept by those variables'
+    values: `query($id: ID!)` has one estimate whatever the id, a page of `$n` one per `n`.
+    """
+
+    def __init__(self, schema: GraphQLSchema, size: int = 1000, per_operation: int = 64) -> None:
+        self.schema = schema
+        self.size = size
+        self.per_operation = per_operation
+        self._operations: OrderedDict[tuple[int, str | None], _Estimates] = OrderedDict()
+
+    def estimate(
+        self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+    ) -> int:
+        """Points the operation can cost at most; 0 when the operation is not in the document.
+        `document` must not change after it is first given (parsed
+        documents are cached and shared, and are keyed here by identity)."""
+        key = (id(document), operation_name)
+        entry = self._operations.get(key)
+        if entry is not None:
+            self._operations.move_to_end(key)
+        if entry is None or entry.document is not document:
+            operation = get_operation_ast(document, operation_name)
+            if operation is None:
+                return 0
+            entry = _Estimates(document, operation, _fragments(document), _defaults(operation))
+            self._operations[key] = entry
+            if len(self._operations) > self.size:
+                self._operations.popitem(last=False)
+        if entry.reads is not None:
+            cost = entry.costs.get(entry.key(variables, entry.reads))
+            if cost is not None:
+                return cost
+        cost, reads = _operation_cost(self.schema, entry.operation, entry.fragments, variables)
+        if entry.reads is None:
+            entry.reads = reads
+        key = entry.key(variables, reads)
+        if reads == entry.reads and key is not None and len(entry.costs) < self.per_operation:
+            entry.costs[key] = cost
+        return cost
+
+
+@dataclass(slots=True)
+class _Estimates:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    defaults: dict[str, Any]
+    reads: tuple[str, ...] | None = None  # the variables the estimate reads
+    costs: dict[bytes | None, int] = field(default_factory=dict)  # by their values (JSON)
+
+    def key(self, variables: dict[str, Any] | None, reads: tuple[str, ...]) -> bytes | None:
+        """The values of `reads` as JSON, None if one is not JSON (not cached then)."""
+        given, defaults = variables or {}, self.defaults
+        try:
+            return orjson.dumps([given.get(n, defaults.get(n)) for n in reads], default=_refuse)
+        except TypeError:  # a Python caller's own objects
+            return None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
 
 
 def actual_cost(data: Any, operation_type: OperationType | None, root_fields: int) -> int:
@@ -152,6 +219,7 @@ class _Estimator:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.read: dict[str, None] = {}  # the variables read, in order (a set that keeps it)
 
     def selections(self, selection_set: SelectionSetNode, parent: Any, page: int | None) -> int:
         """Cost of one instance of `parent` with this selection; `page` is the page size
@@ -218,6 +286,7 @@ class _Estimator:
                 continue
             value = argument.value
             if isinstance(value, VariableNode):
+                self.read[value.name.value] = None
                 return self.variables.get(value.name.value)
             if isinstance(value, IntValueNode):
                 return int(value.value)

@@ -33,7 +33,7 @@ from graphql.validation import NoDeprecatedCustomRule, validate
 from strawberry.schema.schema import validate_document
 
 from permissions.principal import Principal, Role
-from schema.cost import MAX_COST, actual_cost, actual_cost_of_json, estimate_cost
+from schema.cost import MAX_COST, CostEstimates, actual_cost, actual_cost_of_json
 from schema.limits import LIMIT_RULES, parse_limited
 from server.errors import AppError, ErrorCode, forbidden
 from server.ratelimit import Buckets, Budget, rate_limited
@@ -112,6 +112,7 @@ class Admission:
         self.buckets = buckets
         self.documents = documents
         self.analyse = functools.lru_cache(maxsize=1000)(self._analyse)
+        self.estimates = CostEstimates(schema)
 
     async def admit(
         self,
@@ -135,7 +136,7 @@ class Admission:
             return Ticket(query=text, valid=False, cost=1, budget=None)
         if analysis.introspection and customer and not self.settings.introspection_for_customers:
             raise forbidden("Introspection is turned off for customer sessions.")
-        cost = estimate_cost(self.schema, analysis.document, operation_name, variables)
+        cost = self.estimates.estimate(analysis.document, operation_name, variables)
         if cost > MAX_COST:
             raise AppError(
                 ErrorCode.COST_LIMIT,

@@ -10,12 +10,14 @@ persisted-queries link treats a 400 as "persisted queries unsupported" and gives
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
 def negotiate(accept: str) -> str:
     """The response media type for this Accept header."""
     weights: dict[str, float] = {}

@@ -4,12 +4,15 @@ and hands over whatever it cannot vouch for."""
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from resolvers.auth import issue_token, principal_hint, user_claims
 from server.app import create_app
+from server.graphql_view import _ids, new_request_id
 from tests.api.test_queries import W1
 from tests.factories import gid
 from tests.graphql import gql
@@ -126,3 +129,46 @@ async def test_api_keys_and_mutations_take_the_full_path(fast, world):
         token=portal.tokens["staff"],
     )
     assert done["data"]["commentAdd"]["errors"] == []
+
+
+def test_a_token_hint_is_kept_but_its_expiry_is_checked_on_every_use(monkeypatch):
+    key = "k" * 32
+    user = SimpleNamespace(id=7, kind="staff", insurer_id=1, company_id=2, office_id=None,
+                           authority_level=3)  # fmt: skip
+    token, expires = issue_token(user_claims(user), key, ttl_seconds=60)
+    first = principal_hint(token, key)
+    assert first is not None and first.user_id == 7 and first.authority_level == 3
+    assert principal_hint(token, key) is first  # built once per token
+    later = expires.timestamp() + 1
+    monkeypatch.setattr("resolvers.auth.time.time", lambda: later)
+    assert principal_hint(token, key) is None
+    assert principal_hint(token, "another key") is None
+
+
+def test_request_ids_are_unique_and_a_sane_given_one_is_kept():
+    made = {new_request_id("") for _ in range(10_000)}
+    assert len(made) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+    assert new_request_id("client-id-1234") == "client-id-1234"
+    assert new_request_id("bad id with spaces") not in ("bad id with spaces", *made)
+    prefix = _ids.prefix
+    _ids.reset()  # what a forked worker does: its ids cannot repeat its parent's
+    assert _ids.prefix != prefix
+
+
+async def test_literal_arguments_are_read_once_and_variables_on_every_request(
+    client, fast, world, caplog
+):
+    portal = world.portal
+    query = """query ($id: ID!, $n: Int) { case(id: $id) {
+      feed(first: 2) { nodes { id } } documents(first: $n) { totalCount nodes { id } } } }"""
+    token, case_id = portal.tokens["staff"], gid("Case", portal.case.id)
+    for n in (1, 3, 2, 1):
+        variables = {"id": case_id, "n": n}
+        expected = await gql(client, query, variables, token=token)
+        with caplog.at_level(logging.INFO, logger="casegraph.request"):
+            actual = await gql(fast, query, variables, token=token)
+        documents = actual["data"]["case"]["documents"]
+        assert len(documents["nodes"]) == min(n, documents["totalCount"])
+        assert len(actual["data"]["case"]["feed"]["nodes"]) <= 2
+        assert actual["data"] == expected["data"]
+    assert _compiled_lines(caplog) == 4

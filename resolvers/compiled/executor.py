@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from graphql import GraphQLSchema, OperationType, parse, validate
+from graphql import (
+    GraphQLSchema,
+    ListValueNode,
+    ObjectValueNode,
+    OperationType,
+    VariableNode,
+    parse,
+    validate,
+)
 from graphql.execution.values import get_argument_values, get_variable_values
 
 from permissions.principal import Principal, Role
@@ -46,14 +54,48 @@ class Plan:
 
 
 @dataclass
+class Site:
+    """A field with arguments, as the builder meets it, and how its arguments become
+    parameter values and a plan shape."""
+
+    field_def: Any
+    node: Any
+    normalize: Normalizer
+    # Arguments without variables are the same every time: normalized once, then kept.
+    constant: bool = False
+    normalized: tuple[list[Any], tuple[Any, ...]] | None = None
+
+    def __post_init__(self) -> None:
+        self.constant = not any(_has_variable(a.value) for a in self.node.arguments or ())
+
+    def arguments(self, coerced: Any) -> tuple[list[Any], tuple[Any, ...]]:
+        if self.normalized is not None:
+            return self.normalized
+        normalized = self.normalize(get_argument_values(self.field_def, self.node, coerced))
+        if self.constant:
+            self.normalized = normalized
+        return normalized
+
+
+def _has_variable(value: Any) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_has_variable(v) for v in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_has_variable(f.value) for f in value.fields)
+    return False
+
+
+@dataclass
 class Analysis:
     """What is known about one (document, operation): parsed once, planned per shape."""
 
     operation: Any = None
     fragments: dict[str, Any] = field(default_factory=dict)
     compilable: bool = True
-    # Fields with arguments, in the order the builder meets them, and their normalizers.
-    sites: list[tuple[Any, Any, Normalizer]] | None = None
+    # Fields with arguments, in the order the builder meets them.
+    sites: list[Site] | None = None
     plans: dict[Any, Plan | None] = field(default_factory=dict)
     # Principal shapes that could not compile before the sites were known.
     failed: set[Any] = field(default_factory=set)
@@ -138,15 +180,16 @@ class CompiledReads:
         self, analysis: Analysis, principal: Principal, coerced: Any, guard: bool
     ) -> tuple[Plan | None, list[Any]]:
         values: list[Any] = []
-        if sql.principal_shape(principal) in analysis.failed:
+        principal_shape = sql.principal_shape(principal)
+        if principal_shape in analysis.failed:
             return None, values
         if analysis.sites is not None:
             shape: list[Any] = []
-            for field_def, node, normalize in analysis.sites:
-                found, part = normalize(get_argument_values(field_def, node, coerced))
+            for site in analysis.sites:
+                found, part = site.arguments(coerced)
                 values.extend(found)
                 shape.append(part)
-            key = (sql.principal_shape(principal), guard, tuple(shape))
+            key = (principal_shape, guard, tuple(shape))
             if key in analysis.plans:
                 return analysis.plans[key], values
         return self._build(analysis, principal, coerced, guard)
@@ -156,7 +199,7 @@ class CompiledReads:
     ) -> tuple[Plan | None, list[Any]]:
         values: list[Any] = []
         shape: list[Any] = []
-        sites: list[tuple[Any, Any, Normalizer]] = []
+        sites: list[Site] = []
 
         def arguments(sel: Sel, normalize: Normalizer) -> tuple[list[int], tuple[Any, ...]]:
             assert sel.site is not None
@@ -164,7 +207,7 @@ class CompiledReads:
             start = len(values)
             values.extend(found)
             shape.append(part)
-            sites.append((*sel.site, normalize))
+            sites.append(Site(*sel.site, normalize))
             return list(range(start, start + len(found))), part
 
         builder = TypeCompiler(
