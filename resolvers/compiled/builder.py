@@ -170,8 +170,12 @@ class Builder:
                 info = {
                     "hasNextPage": "false" if from_end else more,
                     "hasPreviousPage": more if from_end else "false",
-                    "startCursor": sql.cursor(f"(max({table}.id) FILTER (WHERE {in_page}))"),
-                    "endCursor": sql.cursor(f"(min({table}.id) FILTER (WHERE {in_page}))"),
+                    "startCursor": sql.cursor(
+                        f"(max({table}.id) FILTER (WHERE {in_page}))", of_id=True
+                    ),
+                    "endCursor": sql.cursor(
+                        f"(min({table}.id) FILTER (WHERE {in_page}))", of_id=True
+                    ),
                 }
                 # A cursor given on one side proves there are items on that side.
                 if has_before:
@@ -183,7 +187,7 @@ class Builder:
             if child.name == "nodes":
                 item = node(child)
             elif child.name == "edges":
-                item = self._edge(child, node_type, sql.cursor(f"{table}.id"), node)
+                item = self._edge(child, node_type, sql.cursor(f"{table}.id", of_id=True), node)
             else:
                 raise NotCompilable(f"connection field {child.name}")
             aggregate = f"json_agg({item} ORDER BY {table}.id DESC) FILTER (WHERE {in_page})"

@@ -116,7 +116,8 @@ class CompiledReads:
         dsn = dsn.replace("postgres://", "postgresql://", 1)
         # Generic plans: the statements are prepared once per connection and their
         # parameters are ids and page sizes, so re-planning each execution buys nothing.
-        settings = {"plan_cache_mode": "force_generic_plan"}
+        # UTC: DateTime values are formatted by to_char in the session's time zone.
+        settings = {"plan_cache_mode": "force_generic_plan", "timezone": "UTC"}
         return cls(schema, Connections(dsn, size, settings))
 
     async def close(self) -> None:

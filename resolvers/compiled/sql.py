@@ -107,19 +107,28 @@ def condition(params: Params, table: Any, clause: ColumnElement[bool]) -> str:
     return _PYFORMAT.sub(number, where)
 
 
+_BIGINT_DIGITS = 20  # '-9223372036854775808'
+# PostgreSQL's base64 breaks lines after every 76 characters, that is every 57 bytes.
+_BASE64_LINE_BYTES = 57
+
+
 def global_id(type_name: str, id_sql: str) -> str:
-    """base64url('<Type>:<id>') without padding, as schema.node.encode_global_id."""
-    return _base64url(f"'{type_name}:' || {id_sql}")
+    """base64url('<Type>:<id>') without padding, as schema.node.encode_global_id; `id_sql`
+    is a bigint."""
+    return _base64url(f"'{type_name}:' || {id_sql}", len(type_name) + 1 + _BIGINT_DIGITS)
 
 
-def cursor(raw_sql: str) -> str:
-    """As resolvers.pagination.encode_cursor: base64url('c:' || raw) without padding."""
-    return _base64url(f"'c:' || {raw_sql}")
+def cursor(raw_sql: str, *, of_id: bool = False) -> str:
+    """As resolvers.pagination.encode_cursor: base64url('c:' || raw) without padding;
+    `of_id` when `raw_sql` is a bigint."""
+    return _base64url(f"'c:' || {raw_sql}", 2 + _BIGINT_DIGITS if of_id else None)
 
 
-def _base64url(text_sql: str) -> str:
+def _base64url(text_sql: str, max_bytes: int | None) -> str:
     encoded = f"encode(convert_to({text_sql}, 'UTF8'), 'base64')"
-    return f"rtrim(translate(replace({encoded}, E'\\n', ''), '+/', '-_'), '=')"
+    if max_bytes is None or max_bytes > _BASE64_LINE_BYTES:
+        encoded = f"replace({encoded}, E'\\n', '')"  # longer text comes in lines
+    return f"rtrim(translate({encoded}, '+/', '-_'), '=')"
 
 
 def enum(column: str) -> str:
@@ -128,7 +137,8 @@ def enum(column: str) -> str:
 
 
 def datetime(column: str) -> str:
-    return f"to_char(timezone('UTC', {column}), '{SQL_DATETIME_FORMAT}')"
+    """In the session's time zone, which the compiled reads' connections set to UTC."""
+    return f"to_char({column}, '{SQL_DATETIME_FORMAT}')"
 
 
 def money(column: str) -> str:

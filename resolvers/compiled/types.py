@@ -156,7 +156,7 @@ class TypeCompiler(Builder):
             "payload": lambda s: self.guarded(self.internal_rule(), "feed_entries.payload"),
             # Customers never take this path; for everyone else details are the payload.
             "details": lambda s: "feed_entries.payload",
-            "cursor": lambda s: sql.cursor("feed_entries.id"),
+            "cursor": lambda s: sql.cursor("feed_entries.id", of_id=True),
             "actor": lambda s: self.user(s, "feed_entries.actor_user_id"),
         }
         return self.obj("FeedEntry", sel, fields)
