@@ -12,9 +12,15 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
+    _second = -1
+    _time = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._time = second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time,
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
