@@ -166,9 +166,14 @@ def _objects_in_json(body: bytes) -> int:
     """The `{` that open objects: those outside strings. Only C-level bytes operations.
 
     Escaped backslashes go first, so every `\\"` left is an escaped quote inside a string;
-    once those are gone too, the remaining quotes alternate opening and closing strings."""
-    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    skeleton = plain.translate(None, _NOT_BRACE_OR_QUOTE)
+    once those are gone too, the remaining quotes alternate opening and closing strings.
+    Of the skeleton of quotes and braces, adjacent quote pairs can go (that keeps every
+    other character's side of the quotes), which leaves only braces unless a string holds
+    one: then the quotes left alternate again and say which braces are inside."""
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in body else body
+    skeleton = plain.translate(None, _NOT_BRACE_OR_QUOTE).replace(b'""', b"")
+    if b'"' not in skeleton:
+        return len(skeleton)
     return b"".join(skeleton.split(b'"')[::2]).count(b"{")
 
 
