@@ -134,6 +134,8 @@ def free_port() -> int:
 class ServerProcess:
     """`casegraph serve` on a free loopback port; its output goes to `log_path`."""
 
+    ready_path = "/readyz"
+
     def __init__(self, url: str, workers: int, log_path: Path) -> None:
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
@@ -149,8 +151,11 @@ class ServerProcess:
             str(Path(sys.executable).parent / "casegraph"),
             *("serve", "--host", HOST, "--port", str(self.port), "--workers", str(workers)),
         ]
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log: IO[bytes] = log_path.open("wb")
+        self._start(command, env)
+
+    def _start(self, command: list[str], env: dict[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log: IO[bytes] = self.log_path.open("wb")
         # Its own process group, so the workers can be killed with it if it will not stop.
         self.proc = subprocess.Popen(
             command,
@@ -168,7 +173,7 @@ class ServerProcess:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.tail()}")
                 try:
-                    if http.get("/readyz").status_code == 200:
+                    if http.get(self.ready_path).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
@@ -198,3 +203,28 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.wait(10)
         self._log.close()
+
+
+class CeilingProcess(ServerProcess):
+    """bench/ceiling_app.py on uvicorn, configured as `casegraph serve` configures it."""
+
+    ready_path = "/"
+
+    def __init__(self, url: str, insurer_id: int, pool: int, log_path: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://{HOST}:{self.port}"
+        self.log_path = log_path
+        env = os.environ | {
+            "CEILING_DATABASE_URL": url,
+            "CEILING_INSURER": str(insurer_id),
+            "CEILING_POOL": str(pool),
+        }
+        command = [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "ceiling_app:app",
+            *("--app-dir", str(Path(__file__).resolve().parent)),
+            *("--host", HOST, "--port", str(self.port), "--workers", "1"),
+            *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            *("--log-level", "warning", "--proxy-headers"),
+        ]
+        self._start(command, env)

@@ -47,37 +47,24 @@ def fmt(value: float, digits: int = 1) -> str:
     return "-" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
-def table(server: dict[str, Result], floor: dict[str, Result]) -> str:
-    head = (
-        "workload",
-        "server req/s",
-        "p50 ms",
-        "p99 ms",
-        "floor q/s",
-        "p50 ms",
-        "p99 ms",
-        "server/floor",
-    )
-    rows = [head]
+def table(
+    server: dict[str, Result], floor: dict[str, Result], ceiling: dict[str, Result] | None = None
+) -> str:
+    ceiling = ceiling or {}
+    head = ["workload", "server req/s", "p50 ms", "p99 ms", "floor q/s", "p50 ms", "p99 ms"]
+    head += ["server/floor"]
+    if ceiling:
+        head += ["ceiling req/s", "p50 ms", "p99 ms", "ceiling/floor"]
+    rows = [tuple(head)]
     for name in WORKLOADS:
-        s, f = server.get(name), floor.get(name)
+        s, f, c = server.get(name), floor.get(name), ceiling.get(name)
         if s is None and f is None:
             continue
-        nan = float("nan")
-        ratio = s.rate / f.rate if s and f and f.rate else nan
         label = name + (f"  !! {s.errors} ERRORS" if s and s.errors else "")
-        rows.append(
-            (
-                label,
-                fmt(s.rate if s else nan),
-                fmt(s.percentile(0.5) if s else nan),
-                fmt(s.percentile(0.99) if s else nan),
-                fmt(f.rate if f else nan),
-                fmt(f.percentile(0.5) if f else nan),
-                fmt(f.percentile(0.99) if f else nan),
-                "-" if math.isnan(ratio) or not ratio else f"{ratio:.3f} (1/{1 / ratio:.1f})",
-            )
-        )
+        row = [label, *_cells(s), *_cells(f), _ratio(s, f)]
+        if ceiling:
+            row += [*_cells(c), _ratio(c, f)]
+        rows.append(tuple(row))
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = [
         " | ".join(
@@ -90,7 +77,22 @@ def table(server: dict[str, Result], floor: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
-def cpu_report(server: dict[str, Result], floor: dict[str, Result]) -> str:
+def _cells(result: Result | None) -> list[str]:
+    if result is None:
+        return ["-", "-", "-"]
+    return [fmt(result.rate), fmt(result.percentile(0.5)), fmt(result.percentile(0.99))]
+
+
+def _ratio(part: Result | None, whole: Result | None) -> str:
+    if part is None or whole is None or not whole.rate or not part.rate:
+        return "-"
+    ratio = part.rate / whole.rate
+    return f"{ratio:.3f} (1/{1 / ratio:.1f})"
+
+
+def cpu_report(
+    server: dict[str, Result], floor: dict[str, Result], ceiling: dict[str, Result] | None = None
+) -> str:
     """Cores used while counting, per workload and side; `other` is the rest of the machine."""
     lines = [
         "",
@@ -98,9 +100,10 @@ def cpu_report(server: dict[str, Result], floor: dict[str, Result]) -> str:
         "machine, including processes that exited meanwhile such as short-lived PG backends):",
     ]
     worst = 0.0
+    runs_by_side = (("server run", server), ("floor run", floor), ("ceiling run", ceiling or {}))
     for name in WORKLOADS:
         sides = []
-        for side, runs in (("server run", server), ("floor run", floor)):
+        for side, runs in runs_by_side:
             if name not in runs:
                 continue
             cpu = runs[name].cpu

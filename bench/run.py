@@ -20,6 +20,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import orjson
 from cpu import Meter, machine_meter, own_meter, tree_meter
@@ -27,6 +28,7 @@ from driver import Result, drive
 from floor import FloorWorkloads, open_pool
 from infra import (
     ROOT,
+    CeilingProcess,
     ServerProcess,
     SessionCounter,
     postmaster_pid,
@@ -35,7 +37,15 @@ from infra import (
 )
 from rawhttp import RawPool
 from report import WORKLOADS, cpu_report, first_difference, server_error_lines, table
-from workloads import HEADERS, ServerWorkloads, case_ids, login, row_id, sample_bodies
+from workloads import (
+    HEADERS,
+    CeilingWorkloads,
+    ServerWorkloads,
+    case_ids,
+    login,
+    row_id,
+    sample_bodies,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EMAIL, PASSWORD = "bench@casegraph.test", "bench-password"
@@ -85,6 +95,31 @@ async def bench_server(
         await raw.close()
     await sessions.close()
     return ids, samples, results
+
+
+async def bench_ceiling(url: str, ids: list[str], args: argparse.Namespace) -> dict[str, Result]:
+    """The workloads against bench/ceiling_app.py: the floor's statements behind uvicorn."""
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        insurer = await connection.fetchval("SELECT insurer_id FROM users WHERE email = $1", EMAIL)
+    finally:
+        await connection.close()
+    ceiling = CeilingProcess(url, insurer, args.concurrency, RESULTS / "ceiling.log")
+    results: dict[str, Result] = {}
+    try:
+        ceiling.wait_ready()
+        meters = cpu_meters(ceiling.proc.pid, await postmaster_pid(url))
+        sessions = SessionCounter(url)
+        raw = RawPool(ceiling.base_url, HEADERS, args.concurrency)
+        picks = CeilingWorkloads(raw, [row_id(i) for i in ids]).picks()
+        for name in args.workloads:
+            print(f"  ceiling {name} ...", flush=True)
+            results[name] = await drive(name, picks[name], **load_args(args, meters, sessions))
+        await raw.close()
+        await sessions.close()
+    finally:
+        ceiling.stop()
+    return results
 
 
 async def bench_floor(
@@ -173,6 +208,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-seed", action="store_true", help="reuse the seeded database")
     parser.add_argument("--id-pages", type=int, default=5, help="pages of 100 case ids (5)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="subset, e.g. W1,W3")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also run the floor's statements behind a bare uvicorn app (bench/ceiling_app.py)",
+    )
     args = parser.parse_args(argv)
     args.workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     if unknown := set(args.workloads) - set(WORKLOADS):
@@ -194,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         ids, samples, server_results = run_async(bench_server(server, url, args))
     finally:
         server.stop()
+    ceiling_results = run_async(bench_ceiling(url, ids, args)) if args.ceiling else {}
     floor_results, shapes, cases = run_async(bench_floor(url, ids, samples, args))
 
     print(
@@ -201,14 +242,15 @@ def main(argv: list[str] | None = None) -> int:
         f"(+{args.warmup:g}s warm-up) | server workers {args.workers} | "
         f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator\n"
     )
-    print(table(server_results, floor_results))
+    print(table(server_results, floor_results, ceiling_results))
     for name, diff in shapes.items():
         if diff:
             print(f"note: {name} floor JSON differs from the server's: {diff[:300]}")
-    print(cpu_report(server_results, floor_results))
+    print(cpu_report(server_results, floor_results, ceiling_results))
 
     errors = {n: r for n, r in server_results.items() if r.errors}
     floor_errors = {n: r for n, r in floor_results.items() if r.errors}
+    ceiling_errors = {n: r for n, r in ceiling_results.items() if r.errors}
     error_lines = server_error_lines(server.log_path, server_results) if errors else []
     report = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -221,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "server": {n: r.summary() for n, r in server_results.items()},
         "floor": {n: r.summary() for n, r in floor_results.items()},
+        "ceiling": {n: r.summary() for n, r in ceiling_results.items()},
         "ratio": {
             n: round(server_results[n].rate / floor_results[n].rate, 4)
             for n in server_results
@@ -233,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     print(f"wrote {(RESULTS / 'latest.json').relative_to(ROOT)}")
 
-    if errors or floor_errors or len(server_results) < len(args.workloads):
+    if errors or floor_errors or ceiling_errors or len(server_results) < len(args.workloads):
         print("\n" + "!" * 72 + "\n!!! THIS RUN HAD ERRORS: its numbers are not valid\n" + "!" * 72)
-        for side, failed in (("server", errors), ("floor", floor_errors)):
+        sides = (("server", errors), ("floor", floor_errors), ("ceiling", ceiling_errors))
+        for side, failed in sides:
             for name, r in failed.items():
                 print(f"{side} {name}: {r.errors} of {r.requests} requests failed")
                 for kind, count in r.error_kinds.most_common(5):

@@ -142,6 +142,16 @@ class ServerWorkloads:
         return single | {"MIXED": mixed([(w, single[name]) for name, w in MIX])}
 
 
+class CeilingWorkloads(ServerWorkloads):
+    """The same workloads for bench/ceiling_app.py: the workload's name and the row id."""
+
+    def __init__(self, http: Any, row_ids: list[int]) -> None:
+        self.http = http
+        self.w1 = orjson.dumps({"workload": "W1"})
+        self.w2 = rotation([orjson.dumps({"workload": "W2", "id": i}) for i in row_ids])
+        self.w3 = rotation([orjson.dumps({"workload": "W3", "id": i}) for i in row_ids])
+
+
 def sample_bodies(ids: list[str]) -> dict[str, bytes]:
     """One request of each single workload, for the shape check against the floor."""
     return {
