@@ -1,9 +1,10 @@
 """The floor: each workload's data as ONE hand-written SQL statement per request.
 
 Each statement builds the GraphQL response's `data` object in PostgreSQL (json_build_object,
-json_agg over LATERAL subqueries) with the same ids, enum spellings, ordering, limits and
-tenancy filter (`insurer_id`) as the server, so the floor is what the server's answer costs
-without GraphQL, HTTP, Python objects and several statements per request.
+json_agg over LATERAL subqueries) with the same ids, enum spellings, DateTime format,
+ordering, limits and tenancy filter (`insurer_id`) as the server, so the floor is what the
+server's answer costs without GraphQL, HTTP, Python objects and several statements per
+request.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from driver import Op, Pick, mixed, rotation
 from workloads import MIX
 
 from resolvers.compiled.connections import Connections
+from resolvers.formats import SQL_DATETIME_FORMAT
 
 
 def gid(type_name: str, column: str) -> str:
     """SQL for the server's opaque global id: base64url('<Type>:<id>') without padding."""
     raw = f"convert_to('{type_name}:' || {column}, 'UTF8')"
     return f"rtrim(translate(encode({raw}, 'base64'), '+/', '-_'), '=')"
+
+
+def datetime(column: str) -> str:
+    """DateTime as the API prints it (always microseconds, `Z`) in the pool's UTC session:
+    PostgreSQL's own JSON form drops trailing zeros and says +00:00."""
+    return f"to_char({column}, '{SQL_DATETIME_FORMAT}')"
 
 
 def fields(pairs: dict[str, str]) -> str:
@@ -34,7 +42,7 @@ CASE_FIELDS = {
     "status": "upper(c.status)",
     "city": "c.city",
     "damageType": "upper(c.damage_type)",
-    "createdAt": "c.created_at",
+    "createdAt": datetime("c.created_at"),
 }
 TASK_FIELDS = {
     "id": gid("Task", "t.id"),
@@ -56,6 +64,12 @@ def tasks_lateral() -> str:
 ENUM_FIELDS = {"type", "direction"}  # GraphQL enum names are the stored values upper-cased
 
 
+def _column(field: str, column: str) -> str:
+    if field in ENUM_FIELDS:
+        return f"upper({column})"
+    return datetime(column) if field == "createdAt" else column
+
+
 def page_lateral(
     name: str, table: str, type_name: str, cols: dict[str, str], limit: int, scope: str = ""
 ) -> str:
@@ -63,8 +77,7 @@ def page_lateral(
 
     `cols` maps GraphQL field names to column names."""
     shape = fields(
-        {"id": gid(type_name, "x.id")}
-        | {k: f"upper(x.{v})" if k in ENUM_FIELDS else f"x.{v}" for k, v in cols.items()}
+        {"id": gid(type_name, "x.id")} | {k: _column(k, f"x.{v}") for k, v in cols.items()}
     )
     columns = ", ".join(["id", *cols.values()])
     return f"""

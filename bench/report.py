@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,9 @@ def first_difference(a: Any, b: Any, path: str = "data") -> str | None:
             if found:
                 return found
         return None
-    if a == b or (isinstance(a, str) and isinstance(b, str) and same_instant(a, b)):
+    if a == b:
         return None
     return f"{path}: {a!r} != {b!r}"
-
-
-def same_instant(a: str, b: str) -> bool:
-    """PostgreSQL prints '…39.26027+00:00' where Python prints '…39.260270+00:00'."""
-    try:
-        return dt.datetime.fromisoformat(a) == dt.datetime.fromisoformat(b)
-    except ValueError:
-        return False
 
 
 def fmt(value: float, digits: int = 1) -> str:
