@@ -23,6 +23,7 @@ from resolvers.compiled.executor import CompiledReads
 from server.errors import AppError
 from server.graphql_view import TICKET_SCOPE_KEY, new_request_id
 from server.http_media import negotiate
+from server.logs import log_line
 
 request_log = logging.getLogger("casegraph.request")
 Scope = dict[str, Any]
@@ -123,9 +124,10 @@ class CompiledFastPath:
             }
         )
         await send({"type": "http.response.body", "body": answer})
-        request_log.info(
+        log_line(
+            request_log,
             "graphql",
-            extra={
+            {
                 "requestId": request_id,
                 "principal": principal.label(),
                 "operationName": operation_name,

@@ -29,6 +29,7 @@ from server.errors import AppError, ErrorCode
 from server.http_media import http_status, negotiate
 from server.idempotency import HEADER as IDEMPOTENCY_HEADER
 from server.idempotency import checked_key, request_hash
+from server.logs import log_line
 from server.websocket import LegacyWSHandler, TextFrameAdapter, TransportWSHandler, socket_context
 from server.websocket import on_connect as accept_socket
 
@@ -286,9 +287,10 @@ class CasegraphGraphQL(GraphQL):
     ) -> ExecutionResult:
         """An operation admission (or an idempotency check) turned away, before it ran."""
         principal = context.principal
-        request_log.info(
+        log_line(
+            request_log,
             "graphql",
-            extra={
+            {
                 "requestId": context.request_id,
                 "principal": principal.label() if principal else "anonymous",
                 "operationName": request_data.operation_name,
@@ -318,9 +320,10 @@ class CasegraphGraphQL(GraphQL):
         )
         if body is None:
             return None
-        request_log.info(
+        log_line(
+            request_log,
             "graphql",
-            extra={
+            {
                 "requestId": context.request_id,
                 "principal": context.principal.label(),
                 "operationName": request_data.operation_name,
