@@ -145,6 +145,57 @@ async def drive(
     return result
 
 
+async def drive_paced(
+    name: str,
+    pick: Pick,
+    *,
+    rate: float,
+    max_in_flight: int,
+    duration: float,
+    warmup: float,
+    seed: int = 1,
+) -> Result:
+    """Start `rate` requests a second, on schedule, whatever the answers' pace (open loop;
+    at most `max_in_flight` at once, the rest wait their turn). A latency runs from the
+    moment the request was due, so waiting for a turn counts: a slow answer cannot hide
+    the requests it held up."""
+    result = Result(name)
+    rng = random.Random(seed)
+    slots = asyncio.Semaphore(max_in_flight)
+    start = time.perf_counter()
+    measure_from = start + warmup
+    deadline = measure_from + duration
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(op: Op, due: float) -> None:
+        failure: Exception | None = None
+        try:
+            async with slots:
+                async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                    await op()
+        except Exception as exc:  # every failure is counted, never raised
+            failure = exc
+        if due < measure_from:
+            return
+        if failure is None:
+            result.latencies_ms.append((time.perf_counter() - due) * 1000)
+        else:
+            result.record_error(failure)
+
+    for index in itertools.count():
+        due = start + index / rate
+        if due >= deadline:
+            break
+        if due > time.perf_counter():
+            await asyncio.sleep(due - time.perf_counter())
+        task = asyncio.create_task(one(pick(rng), due))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    await asyncio.gather(*running)
+    result.seconds = duration
+    return result
+
+
 def rotation(items: list[Any]) -> Callable[[], Any]:
     """The items one after the other, shared by all clients, wrapping around."""
     counter = itertools.count()

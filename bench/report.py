@@ -56,7 +56,12 @@ def table(
         if ceiling:
             row += [*_cells(c), _ratio(c, f)]
         rows.append(tuple(row))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return _render(rows)
+
+
+def _render(rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell, a rule under the head."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
         " | ".join(
             c.ljust(w) if i == 0 else c.rjust(w)
@@ -66,6 +71,23 @@ def table(
     ]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def same_load_table(server: dict[str, Result], floor: dict[str, Result], fraction: float) -> str:
+    """Latencies of both sides paced at the same rate (open loop, from when each was due)."""
+    head = ("workload", "rate/s", "server p50", "p99 ms", "floor p50", "p99 ms", "p99 server/floor")
+    rows = [head]
+    for name in WORKLOADS:
+        s, f = server.get(name), floor.get(name)
+        if s is None or f is None:
+            continue
+        p99 = s.percentile(0.99) / f.percentile(0.99) if f.latencies_ms else float("nan")
+        rows.append((name, fmt(s.rate, 0), *_cells(s)[1:], *_cells(f)[1:], fmt(p99, 2)))
+    title = (
+        f"\nAt the same load: both sides paced at {fraction:g} x the server's rate above "
+        "(open loop; latency from when each request was due):\n"
+    )
+    return title + _render(rows)
 
 
 def _cells(result: Result | None) -> list[str]:

@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import orjson
 from cpu import Meter, machine_meter, own_meter, tree_meter
-from driver import Result, drive
+from driver import Result, drive, drive_paced
 from floor import FloorWorkloads, open_pool
 from infra import (
     ROOT,
@@ -36,7 +36,14 @@ from infra import (
     vacuum_analyze,
 )
 from rawhttp import RawPool
-from report import WORKLOADS, cpu_report, first_difference, server_error_lines, table
+from report import (
+    WORKLOADS,
+    cpu_report,
+    first_difference,
+    same_load_table,
+    server_error_lines,
+    table,
+)
 from workloads import (
     HEADERS,
     CeilingWorkloads,
@@ -63,7 +70,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 async def bench_server(
     server: ServerProcess, url: str, args: argparse.Namespace
-) -> tuple[list[str], dict[str, Any], dict[str, Result]]:
+) -> tuple[list[str], dict[str, Any], dict[str, Result], dict[str, Result]]:
     meters = cpu_meters(server.proc.pid, await postmaster_pid(url))
     sessions = SessionCounter(url)
     limits = httpx.Limits(
@@ -92,9 +99,30 @@ async def bench_server(
             if not server.alive():
                 print(f"!!! the server died during {name}:\n{server.tail()}", file=sys.stderr)
                 break
+        paced = await same_load(workloads.picks(), results, args) if server.alive() else {}
         await raw.close()
     await sessions.close()
-    return ids, samples, results
+    return ids, samples, results, paced
+
+
+async def same_load(
+    picks: dict[str, Any], closed: dict[str, Result], args: argparse.Namespace
+) -> dict[str, Result]:
+    """With --same-load F: each workload again, paced at F times the server's rate."""
+    paced: dict[str, Result] = {}
+    for name, result in closed.items():
+        if args.same_load and result.rate > 0:
+            rate = result.rate * args.same_load
+            print(f"  {name} paced at {rate:,.0f}/s ...", flush=True)
+            paced[name] = await drive_paced(
+                name,
+                picks[name],
+                rate=rate,
+                max_in_flight=args.concurrency,
+                duration=args.duration,
+                warmup=args.warmup,
+            )
+    return paced
 
 
 async def bench_ceiling(url: str, ids: list[str], args: argparse.Namespace) -> dict[str, Result]:
@@ -123,8 +151,12 @@ async def bench_ceiling(url: str, ids: list[str], args: argparse.Namespace) -> d
 
 
 async def bench_floor(
-    url: str, ids: list[str], samples: dict[str, Any], args: argparse.Namespace
-) -> tuple[dict[str, Result], dict[str, str | None], int]:
+    url: str,
+    ids: list[str],
+    samples: dict[str, Any],
+    args: argparse.Namespace,
+    server_results: dict[str, Result],
+) -> tuple[dict[str, Result], dict[str, str | None], int, dict[str, Result]]:
     meters = cpu_meters(None, await postmaster_pid(url))
     sessions = SessionCounter(url)
     pool = open_pool(url, args.concurrency)
@@ -146,10 +178,11 @@ async def bench_floor(
             print(f"  floor  {name} ...", flush=True)
             pick = floor.picks()[name]
             results[name] = await drive(name, pick, **load_args(args, meters, sessions))
+        paced = await same_load(floor.picks(), server_results, args)
     finally:
         await pool.close()
         await sessions.close()
-    return results, shapes, int(cases)
+    return results, shapes, int(cases), paced
 
 
 def load_args(
@@ -209,6 +242,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--id-pages", type=int, default=5, help="pages of 100 case ids (5)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="subset, e.g. W1,W3")
     parser.add_argument(
+        "--same-load",
+        type=float,
+        metavar="F",
+        help="also pace both sides at F times the server's closed-loop rate (e.g. 0.8) "
+        "and compare latencies at that same load",
+    )
+    parser.add_argument(
         "--ceiling",
         action="store_true",
         help="also run the floor's statements behind a bare uvicorn app (bench/ceiling_app.py)",
@@ -231,11 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     server = ServerProcess(url, args.workers, RESULTS / "server.log")
     try:
         server.wait_ready()
-        ids, samples, server_results = run_async(bench_server(server, url, args))
+        ids, samples, server_results, server_paced = run_async(bench_server(server, url, args))
     finally:
         server.stop()
     ceiling_results = run_async(bench_ceiling(url, ids, args)) if args.ceiling else {}
-    floor_results, shapes, cases = run_async(bench_floor(url, ids, samples, args))
+    floor_results, shapes, cases, floor_paced = run_async(
+        bench_floor(url, ids, samples, args, server_results)
+    )
 
     print(
         f"\n{cases:,} cases | concurrency {args.concurrency} | {args.duration:g}s each "
@@ -246,10 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, diff in shapes.items():
         if diff:
             print(f"note: {name} floor JSON differs from the server's: {diff[:300]}")
+    if server_paced:
+        print(same_load_table(server_paced, floor_paced, args.same_load))
     print(cpu_report(server_results, floor_results, ceiling_results))
 
     errors = {n: r for n, r in server_results.items() if r.errors}
+    errors |= {f"{n} paced": r for n, r in server_paced.items() if r.errors}
     floor_errors = {n: r for n, r in floor_results.items() if r.errors}
+    floor_errors |= {f"{n} paced": r for n, r in floor_paced.items() if r.errors}
     ceiling_errors = {n: r for n, r in ceiling_results.items() if r.errors}
     error_lines = server_error_lines(server.log_path, server_results) if errors else []
     report = {
@@ -264,6 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         "server": {n: r.summary() for n, r in server_results.items()},
         "floor": {n: r.summary() for n, r in floor_results.items()},
         "ceiling": {n: r.summary() for n, r in ceiling_results.items()},
+        "same_load": {
+            "fraction": args.same_load,
+            "server": {n: r.summary() for n, r in server_paced.items()},
+            "floor": {n: r.summary() for n, r in floor_paced.items()},
+        },
         "ratio": {
             n: round(server_results[n].rate / floor_results[n].rate, 4)
             for n in server_results
