@@ -139,10 +139,10 @@ def test_a_token_hint_is_kept_but_its_expiry_is_checked_on_every_use(monkeypatch
     first = principal_hint(token, key)
     assert first is not None and first.user_id == 7 and first.authority_level == 3
     assert principal_hint(token, key) is first  # built once per token
+    assert principal_hint(token, "o" * 32) is None  # another signing key
     later = expires.timestamp() + 1
     monkeypatch.setattr("resolvers.auth.time.time", lambda: later)
     assert principal_hint(token, key) is None
-    assert principal_hint(token, "o" * 32) is None  # another signing key
 
 
 def test_request_ids_are_unique_and_a_sane_given_one_is_kept():
