@@ -153,13 +153,13 @@ class ServerProcess:
         ]
         self._start(command, env)
 
-    def _start(self, command: list[str], env: dict[str, str]) -> None:
+    def _start(self, command: list[str], env: dict[str, str], cwd: Path = ROOT) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = self.log_path.open("wb")
         # Its own process group, so the workers can be killed with it if it will not stop.
         self.proc = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
