@@ -16,7 +16,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -77,9 +76,12 @@ def _operation_cost(
 class CostEstimates:
     """Estimates of operations already seen, so a repeated operation is not walked again.
 
-    Which variables an estimate reads depends on the document alone (those given to
-    `first`, `last` or `ids`), so an operation's estimates are kept by those variables'
-    values: `query($id: ID!)` has one estimate whatever the id, a page of `$n` one per `n`.
+    An estimate reads variables only where they size a page (`first`, `last`) or a list of
+    ids (`nodes(ids:)`), and uses only what `_Estimator` makes of them (a page size, a
+    list's length, or "not a size"); so an operation's estimates are kept by those
+    variables' sizes: `query($id: ID!)` has one estimate whatever the id, a page of `$n`
+    one per size. Which variables are read can depend on their values (`last` is read
+    only when `first` is not a size): an estimate that read others is not kept.
     """
 
     def __init__(self, schema: GraphQLSchema, size: int = 1000, per_operation: int = 64) -> None:
@@ -92,8 +94,8 @@ class CostEstimates:
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
     ) -> int:
         """Points the operation can cost at most; 0 when the operation is not in the document.
-        `document` must not change after it is first given (parsed
-        documents are cached and shared, and are keyed here by identity)."""
+        `document` must not change after it is first given (parsed documents are cached and
+        shared, and are keyed here by identity)."""
         key = (id(document), operation_name)
         entry = self._operations.get(key)
         if entry is not None:
@@ -113,9 +115,8 @@ class CostEstimates:
         cost, reads = _operation_cost(self.schema, entry.operation, entry.fragments, variables)
         if entry.reads is None:
             entry.reads = reads
-        key = entry.key(variables, reads)
-        if reads == entry.reads and key is not None and len(entry.costs) < self.per_operation:
-            entry.costs[key] = cost
+        if reads == entry.reads and len(entry.costs) < self.per_operation:
+            entry.costs[entry.key(variables, reads)] = cost
         return cost
 
 
@@ -126,19 +127,24 @@ class _Estimates:
     fragments: dict[str, FragmentDefinitionNode]
     defaults: dict[str, Any]
     reads: tuple[str, ...] | None = None  # the variables the estimate reads
-    costs: dict[bytes | None, int] = field(default_factory=dict)  # by their values (JSON)
+    costs: dict[tuple[Any, ...], int] = field(default_factory=dict)  # by their sizes
 
-    def key(self, variables: dict[str, Any] | None, reads: tuple[str, ...]) -> bytes | None:
-        """The values of `reads` as JSON, None if one is not JSON (not cached then)."""
+    def key(self, variables: dict[str, Any] | None, reads: tuple[str, ...]) -> tuple[Any, ...]:
         given, defaults = variables or {}, self.defaults
-        try:
-            return orjson.dumps([given.get(n, defaults.get(n)) for n in reads], default=_refuse)
-        except TypeError:  # a Python caller's own objects
-            return None
+        return tuple(_size_of(given.get(n, defaults.get(n))) for n in reads)
 
 
-def _refuse(value: Any) -> Any:
-    raise TypeError(type(value).__name__)
+def _size_of(value: Any) -> tuple[Any, ...]:
+    """All that `_Estimator` makes of a variable's value: small, whatever the value."""
+    if value is None:
+        return ("none",)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ("size", max(0, min(value, MAX_PAGE)))
+    if isinstance(value, list):
+        return ("list", min(len(value), MAX_PAGE))
+    return ("other",)  # NaN, infinities, strings, objects: the largest page, a list of one
 
 
 def actual_cost(data: Any, operation_type: OperationType | None, root_fields: int) -> int:

@@ -70,11 +70,24 @@ def test_an_estimate_is_cached_by_the_variables_it_reads_only():
     assert len(next(iter(by_id._operations.values())).costs) == 1  # one estimate for any id
 
 
-def test_variables_that_are_not_json_are_estimated_but_not_kept():
+def test_values_that_are_not_sizes_are_kept_apart_from_null():
+    """NaN (Python's json accepts it) is no size: the largest page, where null is the
+    default page. Reported by a review: keyed by their JSON, both were `null`, and one
+    client's NaN set the estimate for everyone's omitted variable."""
     estimates = CostEstimates(SCHEMA)
     document = parse_limited(DOCUMENTS[1])
-    odd = {"n": object()}  # a Python caller's own value: the largest page
-    assert estimates.estimate(document, None, odd) == fresh(DOCUMENTS[1], None, odd)
-    assert estimates.estimate(document, None, odd) == 1 + 100 * (1 + 1 + 20)
+    largest = 1 + 100 * (1 + 1 + 100)
+    assert estimates.estimate(document, None, {"n": float("nan"), "m": float("inf")}) == largest
+    assert estimates.estimate(document, None, {"n": None, "m": None}) == 1 + 20 * (1 + 1 + 20)
+    assert estimates.estimate(document, None, {}) == 1 + 7 * (1 + 1 + 20)
+    odd = {"n": object(), "m": "x"}  # a Python caller's own values: not sizes either
+    assert estimates.estimate(document, None, odd) == largest == fresh(DOCUMENTS[1], None, odd)
+
+
+def test_a_kept_estimate_holds_sizes_not_values():
+    estimates = CostEstimates(SCHEMA)
+    document = parse_limited(DOCUMENTS[2])
+    huge = {"ids": ["x" * 1000] * 10_000, "n": 5}
+    assert estimates.estimate(document, None, huge) == fresh(DOCUMENTS[2], None, huge)
     entry = next(iter(estimates._operations.values()))
-    assert entry.costs == {}
+    assert list(entry.costs) == [(("list", 100), ("size", 5))]
