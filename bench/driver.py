@@ -54,6 +54,13 @@ class Result:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+    def count(self, since: float, failure: Exception | None) -> None:
+        """One counted request: its latency from `since`, or its failure."""
+        if failure is None:
+            self.latencies_ms.append((time.perf_counter() - since) * 1000)
+        else:
+            self.record_error(failure)
+
     def record_error(self, exc: Exception) -> None:
         self.errors += 1
         kind = _describe(exc)
@@ -77,6 +84,16 @@ class Result:
             "cpu_cores": {name: round(used, 2) for name, used in self.cpu.items()},
             "per_second": {name: round(rate, 1) for name, rate in self.per_second.items()},
         }
+
+
+async def attempt(op: Op) -> Exception | None:
+    """Run one request; its failure, if any, is returned, never raised."""
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            await op()
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _describe(exc: BaseException) -> str:
@@ -110,19 +127,9 @@ async def drive(
             began = time.perf_counter()
             if began >= deadline:
                 return
-            op = pick(rng)
-            failure: Exception | None = None
-            try:
-                async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    await op()
-            except Exception as exc:  # every failure is counted, never raised
-                failure = exc
-            if began < measure_from:
-                continue
-            if failure is None:
-                result.latencies_ms.append((time.perf_counter() - began) * 1000)
-            else:
-                result.record_error(failure)
+            failure = await attempt(pick(rng))
+            if began >= measure_from:
+                result.count(began, failure)
 
     meters, counters = meters or {}, counters or {}
     before: dict[str, dict[int, float]] = {}
@@ -168,19 +175,10 @@ async def drive_paced(
     running: set[asyncio.Task[None]] = set()
 
     async def one(op: Op, due: float) -> None:
-        failure: Exception | None = None
-        try:
-            async with slots:
-                async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                    await op()
-        except Exception as exc:  # every failure is counted, never raised
-            failure = exc
-        if due < measure_from:
-            return
-        if failure is None:
-            result.latencies_ms.append((time.perf_counter() - due) * 1000)
-        else:
-            result.record_error(failure)
+        async with slots:
+            failure = await attempt(op)
+        if due >= measure_from:
+            result.count(due, failure)
 
     for index in itertools.count():
         due = start + index / rate

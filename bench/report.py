@@ -75,7 +75,15 @@ def _render(rows: list[tuple[str, ...]]) -> str:
 
 def same_load_table(server: dict[str, Result], floor: dict[str, Result], fraction: float) -> str:
     """Latencies of both sides paced at the same rate (open loop, from when each was due)."""
-    head = ("workload", "rate/s", "server p50", "p99 ms", "floor p50", "p99 ms", "p99 server/floor")
+    head = (
+        "workload",
+        "offered/s",
+        "server p50",
+        "p99 ms",
+        "floor p50",
+        "p99 ms",
+        "p99 server/floor",
+    )
     rows = [head]
     for name in WORKLOADS:
         s, f = server.get(name), floor.get(name)

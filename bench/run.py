@@ -139,12 +139,14 @@ async def bench_ceiling(url: str, ids: list[str], args: argparse.Namespace) -> d
         meters = cpu_meters(ceiling.proc.pid, await postmaster_pid(url))
         sessions = SessionCounter(url)
         raw = RawPool(ceiling.base_url, HEADERS, args.concurrency)
-        picks = CeilingWorkloads(raw, [row_id(i) for i in ids]).picks()
-        for name in args.workloads:
-            print(f"  ceiling {name} ...", flush=True)
-            results[name] = await drive(name, picks[name], **load_args(args, meters, sessions))
-        await raw.close()
-        await sessions.close()
+        try:
+            picks = CeilingWorkloads(raw, [row_id(i) for i in ids]).picks()
+            for name in args.workloads:
+                print(f"  ceiling {name} ...", flush=True)
+                results[name] = await drive(name, picks[name], **load_args(args, meters, sessions))
+        finally:
+            await raw.close()
+            await sessions.close()
     finally:
         ceiling.stop()
     return results

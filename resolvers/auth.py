@@ -135,35 +135,43 @@ def principal_hint(token: str, key: str) -> Principal | None:
     """The principal a signed, unexpired token claims to be, without asking the database;
     None for anything else (API keys, old tokens, bad signatures). Callers must verify it
     (see resolvers.compiled.sql.principal_guard) before trusting it."""
-    if token.startswith(API_KEY_PREFIX):
+    if token.startswith(API_KEY_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         return None
-    hinted = _hinted_principal(token, key)
-    if hinted is None or hinted[1] <= time.time():
+    try:
+        principal, expires = _hinted_principal(token, key)
+    except _NoHint:
         return None
-    return hinted[0]
+    return principal if expires > time.time() else None
+
+
+MAX_TOKEN_LENGTH = 4096  # ours are ~300 characters; longer ones are not worth a lookup
+
+
+class _NoHint(Exception):
+    """Raised, not returned, so that only tokens that do carry a hint are cached."""
 
 
 @functools.lru_cache(maxsize=10_000)
-def _hinted_principal(token: str, key: str) -> tuple[Principal, float] | None:
+def _hinted_principal(token: str, key: str) -> tuple[Principal, float]:
     """(the principal a token's hint names, its expiry), built once per token: a client
     sends the same token with every request, and a Principal costs microseconds to build."""
     try:
         claims = _verified_claims(token, key)
-    except AppError:
-        return None
+    except AppError as exc:
+        raise _NoHint from exc
     hint, (kind, _, subject) = claims.get("hint"), str(claims.get("sub", "")).partition(":")
     expires = claims.get("exp", 0)
     if not isinstance(hint, list) or not isinstance(expires, int | float) or not subject.isdigit():
-        return None
+        raise _NoHint
+    if kind != "user":
+        raise _NoHint
     try:
-        if kind == "user":
-            user_kind, insurer_id, company_id, office_id, level = hint
-            row = _Hint(kind=user_kind, insurer_id=insurer_id, company_id=company_id,
-                        office_id=office_id, authority_level=level)  # fmt: skip
-            return user_principal(row, int(subject)), expires
-    except (TypeError, ValueError):
-        return None
-    return None
+        user_kind, insurer_id, company_id, office_id, level = hint
+        row = _Hint(kind=user_kind, insurer_id=insurer_id, company_id=company_id,
+                    office_id=office_id, authority_level=level)  # fmt: skip
+        return user_principal(row, int(subject)), expires
+    except (TypeError, ValueError) as exc:
+        raise _NoHint from exc
 
 
 class _Hint:

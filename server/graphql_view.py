@@ -52,7 +52,7 @@ def request_id_of(request: Request | WebSocket) -> str:
 def new_request_id(given: str) -> str:
     """`given` when it is a sane id, else a new one: unique, not secret (it names a request
     in the logs), so a random per-process prefix and a counter do, without a syscall."""
-    if given and _REQUEST_ID.match(given):
+    if given and _REQUEST_ID.fullmatch(given):
         return given
     return f"{_ids.prefix}{next(_ids.counter):012x}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -52,9 +53,13 @@ def log_line(logger: logging.Logger, message: str, fields: dict[str, Any]) -> No
     entry["message"] = message
     entry.update(fields)
     line = orjson.dumps(entry, default=str).decode() + handler.terminator
-    with handler.lock:  # type: ignore[union-attr]
-        handler.stream.write(line)
-        handler.stream.flush()
+    try:
+        with handler.lock:  # type: ignore[union-attr]
+            handler.stream.write(line)
+            handler.stream.flush()
+    except Exception:  # a broken log stream must not fail the request: the record's way
+        with contextlib.suppress(Exception):  # reports it (Handler.handleError) if it can
+            logger.info(message, extra=fields)
 
 
 def _sole_json_handler(logger: logging.Logger) -> JsonLines | None:
@@ -71,16 +76,18 @@ def _sole_json_handler(logger: logging.Logger) -> JsonLines | None:
     return handler
 
 
-_clock = [-1, ""]  # the second last formatted, and its text
+_clock: tuple[int, str] = (-1, "")  # the second last formatted, and its text
 
 
 def _time_text(created: float) -> str:
     """The line's time, formatted once per second rather than once per line."""
+    global _clock
     second = int(created)
-    if second != _clock[0]:
-        _clock[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second))
-        _clock[0] = second
-    return str(_clock[1])
+    last, text = _clock  # one tuple: threads never see a second with another's text
+    if second != last:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second))
+        _clock = (second, text)
+    return text
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from resolvers.auth import issue_token, principal_hint, user_claims
+from resolvers.auth import _hinted_principal, issue_token, principal_hint, user_claims
 from server.app import create_app
 from server.graphql_view import _ids, new_request_id
 from tests.api.test_queries import W1
@@ -143,6 +143,16 @@ def test_a_token_hint_is_kept_but_its_expiry_is_checked_on_every_use(monkeypatch
     later = expires.timestamp() + 1
     monkeypatch.setattr("resolvers.auth.time.time", lambda: later)
     assert principal_hint(token, key) is None
+
+
+def test_tokens_without_a_hint_are_not_kept():
+    """Reported by a review: a cached None per forged token let anyone pin memory with
+    junk bearer tokens (httptools sets no header size limit)."""
+    _hinted_principal.cache_clear()
+    for junk in ("x" * 100, "eyJ" + "y" * 3000, "a.b.c"):
+        assert principal_hint(junk, "k" * 32) is None
+    assert principal_hint("z" * 5000, "k" * 32) is None  # not even looked at
+    assert _hinted_principal.cache_info().currsize == 0
 
 
 def test_request_ids_are_unique_and_a_sane_given_one_is_kept():

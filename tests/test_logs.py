@@ -68,3 +68,13 @@ def test_nothing_is_written_below_the_level(root_alone):
     logging.getLogger().setLevel(logging.WARNING)
     log_line(logging.getLogger("casegraph.request"), "graphql", FIELDS)
     assert buffer.getvalue() == ""
+
+
+@pytest.mark.parametrize("raise_exceptions", [True, False])
+def test_a_broken_stream_does_not_fail_the_caller(root_alone, monkeypatch, raise_exceptions):
+    """Reported by a review: the direct write raised where the record's way would not."""
+    buffer = root_alone()
+    buffer.close()  # a log collector gone: writes raise
+    monkeypatch.setattr(logging, "raiseExceptions", raise_exceptions)
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # where handleError reports
+    log_line(logging.getLogger("casegraph.request"), "graphql", FIELDS)  # no exception

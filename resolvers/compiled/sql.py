@@ -108,7 +108,8 @@ def condition(params: Params, table: Any, clause: ColumnElement[bool]) -> str:
 
 
 _BIGINT_DIGITS = 20  # '-9223372036854775808'
-# PostgreSQL's base64 breaks lines after every 76 characters, that is every 57 bytes.
+# PostgreSQL's base64 breaks lines after every 76 characters, that is every 57 bytes (a
+# text of exactly 57 bytes already ends in a newline).
 _BASE64_LINE_BYTES = 57
 
 
@@ -126,7 +127,7 @@ def cursor(raw_sql: str, *, of_id: bool = False) -> str:
 
 def _base64url(text_sql: str, max_bytes: int | None) -> str:
     encoded = f"encode(convert_to({text_sql}, 'UTF8'), 'base64')"
-    if max_bytes is None or max_bytes > _BASE64_LINE_BYTES:
+    if max_bytes is None or max_bytes >= _BASE64_LINE_BYTES:
         encoded = f"replace({encoded}, E'\\n', '')"  # longer text comes in lines
     return f"rtrim(translate({encoded}, '+/', '-_'), '=')"
 
