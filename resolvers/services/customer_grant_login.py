@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +57,18 @@ async def sign_in(
         record_grant_login(session, grant)
         return SignIn(grant_id=grant.id)
     help_text = settings.sms_help_text
+    stop = await _code_step(session, grant, code, secret, help_text)
+    if stop is not None:
+        return stop
+    record_grant_login(session, grant)
+    return SignIn(grant_id=grant.id, help_text=help_text, code_verified=True)
+
+
+async def _code_step(
+    session: AsyncSession, grant: Any, code: str | None, secret: str, help_text: str | None
+) -> SignIn | None:
+    """The SMS code step: without `code` one is sent (the outcome says where); a wrong
+    code is the outcome's problem; None once the code checks out."""
     if not (code or "").strip():
         sent = await send_code(session, grant=grant, secret=secret)
         return SignIn(
@@ -72,8 +85,7 @@ async def sign_in(
             problem=checked.problem.value, message=checked.message, code_required=True,
             help_text=help_text,
         )  # fmt: skip
-    record_grant_login(session, grant)
-    return SignIn(grant_id=grant.id, help_text=help_text, code_verified=True)
+    return None
 
 
 async def open_case(
@@ -92,23 +104,9 @@ async def open_case(
     grant, state = await customer_grants.case_to_open(session, grant_id=grant_id, case_id=case_id)
     settings = state.settings
     if settings.sms_code_required and not code_verified:
-        help_text = settings.sms_help_text
-        if not (code or "").strip():
-            sent = await send_code(session, grant=grant, secret=secret)
-            return SignIn(
-                problem=sent.problem.value if sent.problem else None,
-                message=sent.message,
-                code_required=True,
-                code_sent_to=sent.masked_phone,
-                code_expires_at=sent.expires_at,
-                help_text=help_text,
-            )
-        checked = await check_code(session, grant=grant, code=code or "", secret=secret)
-        if checked.problem is not None:
-            return SignIn(
-                problem=checked.problem.value, message=checked.message, code_required=True,
-                help_text=help_text,
-            )  # fmt: skip
+        stop = await _code_step(session, grant, code, secret, settings.sms_help_text)
+        if stop is not None:
+            return stop
     case_grant_id = await customer_grants.open_case(session, grant=grant, case_id=case_id)
     return SignIn(grant_id=case_grant_id)
 
